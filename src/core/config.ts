@@ -1,0 +1,59 @@
+// Configuration: environment variables, overridden by matching command-line flags.
+import type { LogLevel } from './log.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** persistence is on when set; otherwise state lives in an in-memory SQLite database */
+  dataDir?: string;
+  logLevel: LogLevel;
+  accountId: string;
+  region: string;
+  /** seconds a warm Lambda environment is kept without invocations */
+  lambdaIdleSeconds: number;
+}
+
+const FLAGS: Record<string, keyof Config> = {
+  '--port': 'port',
+  '--host': 'host',
+  '--data-dir': 'dataDir',
+  '--log-level': 'logLevel',
+  '--account-id': 'accountId',
+  '--region': 'region',
+  '--lambda-idle-seconds': 'lambdaIdleSeconds',
+};
+
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {
+  const cfg: Config = {
+    port: num(env.NIMBUS_PORT, 4566),
+    host: env.NIMBUS_HOST || '127.0.0.1',
+    dataDir: env.NIMBUS_DATA_DIR || undefined,
+    logLevel: (env.NIMBUS_LOG_LEVEL as LogLevel) || 'info',
+    accountId: env.NIMBUS_ACCOUNT_ID || '000000000000',
+    region: env.NIMBUS_REGION || 'us-east-1',
+    lambdaIdleSeconds: num(env.NIMBUS_LAMBDA_IDLE_SECONDS, 600),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
+    const key = FLAGS[flag];
+    if (!key) {
+      if (flag === '--help' || flag === '-h') {
+        process.stdout.write(`usage: nimbus [${Object.keys(FLAGS).join(' VALUE] [')} VALUE]\n`);
+        process.exit(0);
+      }
+      throw new Error(`unknown option ${flag}`);
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`option ${flag} needs a value`);
+    (cfg as unknown as Record<string, unknown>)[key] = typeof cfg[key] === 'number' ? num(value, NaN) : value;
+    if (Number.isNaN(cfg[key])) throw new Error(`option ${flag} needs a number`);
+  }
+  if (!/^\d{12}$/.test(cfg.accountId)) throw new Error('NIMBUS_ACCOUNT_ID must be 12 digits');
+  return cfg;
+}
+
+function num(v: string | undefined, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : NaN;
+}

@@ -1,0 +1,38 @@
+// One SQLite database for all state (a file under the data directory, or in memory).
+// Each store declares its own numbered migrations under its own scope name, so services
+// evolve their tables independently. Every table is keyed first by account and region.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type Db = Database.Database;
+
+export function openDatabase(dataDir?: string): Db {
+  let db: Db;
+  if (dataDir) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    db = new Database(path.join(dataDir, 'nimbus.sqlite'));
+    db.pragma('journal_mode = WAL');
+    // FULL: an acknowledged write survives a kill -9 and a power cut, not only a process crash.
+    db.pragma('synchronous = FULL');
+  } else {
+    db = new Database(':memory:');
+  }
+  db.pragma('foreign_keys = ON');
+  db.exec('CREATE TABLE IF NOT EXISTS nimbus_migrations (scope TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  return db;
+}
+
+/** Applies migrations[i] for every i at or above the scope's recorded version, in one transaction each. */
+export function migrate(db: Db, scope: string, migrations: string[]): void {
+  const row = db.prepare('SELECT version FROM nimbus_migrations WHERE scope = ?').get(scope) as { version: number } | undefined;
+  let version = row?.version ?? 0;
+  while (version < migrations.length) {
+    const sql = migrations[version];
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO nimbus_migrations (scope, version) VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET version = excluded.version').run(scope, version + 1);
+    })();
+    version++;
+  }
+}
