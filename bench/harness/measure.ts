@@ -71,7 +71,7 @@ export async function compareLoad(nimbusOp: Op, ceilingOp: Op, opts: LoadOptions
   };
 }
 
-/** Measures a one-off latency `n` times in a row (each sample bounded by `timeoutMs`). */
+/** Takes up to `n` one-off samples in a row, stopping early once `maxMs` has passed. */
 export async function sampleSequential(n: number, maxMs: number, sample: (i: number) => Promise<number>): Promise<number[]> {
   const out: number[] = [];
   const deadline = nowMs() + maxMs;

@@ -42,6 +42,8 @@ export interface InvokeParams {
   clientContext?: string;
   cognitoIdentity?: string;
   traceId?: string;
+  /** InvokeWithResponseStream: receives the response body's chunks as the runtime streams them */
+  onChunk?(chunk: Buffer): void;
 }
 
 export interface InvokeOutcome {
@@ -53,4 +55,16 @@ export interface InvokeOutcome {
   durationMs: number;
   /** set on a cold start */
   initDurationMs?: number;
+  /** errorType of a failed invocation (Lambda-Runtime-Function-Error-Type or the payload's), e.g. "TypeError", "Runtime.ExitError" */
+  errorType?: string;
+  /** the environment's log stream: AWS writes one stream per execution environment */
+  logStreamName?: string;
+  /** the invocation's log as CloudWatch Logs events (INIT_START/START ... REPORT); `log` is their text */
+  logEvents?: LogEvent[];
 }
+
+export interface LogEvent {
+  timestamp: number;
+  message: string;
+}
+

@@ -42,4 +42,9 @@ export interface Codec {
   parse(req: WireRequest, model: ServiceModel, operation: string): Record<string, unknown>;
   serialize(output: unknown, model: ServiceModel, operation: string, ctx: RequestContext): WireResponse;
   serializeError(err: ServiceError, model: ServiceModel, ctx: RequestContext): WireResponse;
+  /**
+   * The error this protocol's services answer when resolveOperation found nothing (Lambda:
+   * 404 UnknownOperationException; S3: 405 MethodNotAllowed). Absent: the pipeline's default.
+   */
+  unknownOperationError?(req: WireRequest, model: ServiceModel): ServiceError;
 }

@@ -19,7 +19,8 @@ import type {
   StsApi,
 } from '../../generated/sts.js';
 import { ServiceError } from '../../core/errors.js';
-import type { ServiceDeps } from '../types.js';
+import type { ServiceDeps, ValidationIssue } from '../types.js';
+import { coralMessage } from '../../server/validation.js';
 
 const MIGRATIONS = [
   `CREATE TABLE sts_sessions (
@@ -115,4 +116,9 @@ export class StsProvider implements StsApi {
 
 export function createProvider(deps: ServiceDeps): StsProvider {
   return new StsProvider(deps.db, deps.clock);
+}
+
+/** STS (a query service) names its constraint violations ValidationError, in Coral's words. */
+export function validationError(issues: ValidationIssue[]): ServiceError {
+  return new ServiceError('ValidationError', coralMessage(issues));
 }
