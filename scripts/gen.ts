@@ -187,8 +187,10 @@ function tsType(model: Json, name: string): string {
   switch (s.type) {
     case 'structure':
       return tsName(name);
-    case 'list':
-      return `${tsType(model, s.member.shape)}[]`;
+    case 'list': {
+      const item = tsType(model, s.member.shape);
+      return item.includes('|') ? `(${item})[]` : `${item}[]`;
+    }
     case 'map':
       return `Record<string, ${tsType(model, s.value.shape)}>`;
     case 'string':

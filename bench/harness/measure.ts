@@ -90,3 +90,17 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** One target alone (a baseline the other side of a comparison does not share). */
+export async function measureLoad(op: Op, opts: LoadOptions): Promise<Stats> {
+  const warmup = opts.warmup ?? Math.min(20, opts.count);
+  await runRound(op, Math.min(opts.concurrency, warmup), warmup, opts.maxMs);
+  const samples: number[] = [];
+  let wallMs = 0;
+  for (let r = 0; r < (opts.rounds ?? 1); r++) {
+    const res = await runRound(op, opts.concurrency, opts.count, opts.maxMs, warmup + r * opts.count);
+    samples.push(...res.samples);
+    wallMs += res.wallMs;
+  }
+  return summarize(samples, wallMs);
+}

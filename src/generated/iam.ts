@@ -337,13 +337,13 @@ export interface DisableOrganizationsRootCredentialsManagementRequest {
 }
 export interface DisableOrganizationsRootCredentialsManagementResponse {
   OrganizationId?: string;
-  EnabledFeatures?: "RootCredentialsManagement" | "RootSessions" | (string & {})[];
+  EnabledFeatures?: ("RootCredentialsManagement" | "RootSessions" | (string & {}))[];
 }
 export interface DisableOrganizationsRootSessionsRequest {
 }
 export interface DisableOrganizationsRootSessionsResponse {
   OrganizationId?: string;
-  EnabledFeatures?: "RootCredentialsManagement" | "RootSessions" | (string & {})[];
+  EnabledFeatures?: ("RootCredentialsManagement" | "RootSessions" | (string & {}))[];
 }
 export interface EnableMFADeviceRequest {
   UserName: string;
@@ -355,13 +355,13 @@ export interface EnableOrganizationsRootCredentialsManagementRequest {
 }
 export interface EnableOrganizationsRootCredentialsManagementResponse {
   OrganizationId?: string;
-  EnabledFeatures?: "RootCredentialsManagement" | "RootSessions" | (string & {})[];
+  EnabledFeatures?: ("RootCredentialsManagement" | "RootSessions" | (string & {}))[];
 }
 export interface EnableOrganizationsRootSessionsRequest {
 }
 export interface EnableOrganizationsRootSessionsResponse {
   OrganizationId?: string;
-  EnabledFeatures?: "RootCredentialsManagement" | "RootSessions" | (string & {})[];
+  EnabledFeatures?: ("RootCredentialsManagement" | "RootSessions" | (string & {}))[];
 }
 export interface EnableOutboundWebIdentityFederationResponse {
   IssuerIdentifier?: string;
@@ -418,7 +418,7 @@ export interface GetAccessKeyLastUsedResponse {
   AccessKeyLastUsed?: AccessKeyLastUsed;
 }
 export interface GetAccountAuthorizationDetailsRequest {
-  Filter?: "User" | "Role" | "Group" | "LocalManagedPolicy" | "AWSManagedPolicy" | (string & {})[];
+  Filter?: ("User" | "Role" | "Group" | "LocalManagedPolicy" | "AWSManagedPolicy" | (string & {}))[];
   MaxItems?: number;
   Marker?: string;
 }
@@ -849,7 +849,7 @@ export interface ListOrganizationsFeaturesRequest {
 }
 export interface ListOrganizationsFeaturesResponse {
   OrganizationId?: string;
-  EnabledFeatures?: "RootCredentialsManagement" | "RootSessions" | (string & {})[];
+  EnabledFeatures?: ("RootCredentialsManagement" | "RootSessions" | (string & {}))[];
 }
 export interface ListPoliciesGrantingServiceAccessEntry {
   ServiceNamespace?: string;

@@ -240,7 +240,7 @@ export interface CreateEventSourceMappingRequest {
   Queues?: string[];
   SourceAccessConfigurations?: SourceAccessConfiguration[];
   SelfManagedEventSource?: SelfManagedEventSource;
-  FunctionResponseTypes?: "ReportBatchItemFailures" | (string & {})[];
+  FunctionResponseTypes?: ("ReportBatchItemFailures" | (string & {}))[];
   AmazonManagedKafkaEventSourceConfig?: AmazonManagedKafkaEventSourceConfig;
   SelfManagedKafkaEventSourceConfig?: SelfManagedKafkaEventSourceConfig;
   ScalingConfig?: ScalingConfig;
@@ -271,7 +271,7 @@ export interface CreateFunctionRequest {
   FileSystemConfigs?: FileSystemConfig[];
   ImageConfig?: ImageConfig;
   CodeSigningConfigArn?: string;
-  Architectures?: "x86_64" | "arm64" | (string & {})[];
+  Architectures?: ("x86_64" | "arm64" | (string & {}))[];
   EphemeralStorage?: EphemeralStorage;
   SnapStart?: SnapStart;
   LoggingConfig?: LoggingConfig;
@@ -446,7 +446,7 @@ export interface EventSourceMappingConfiguration {
   BisectBatchOnFunctionError?: boolean;
   MaximumRetryAttempts?: number;
   TumblingWindowInSeconds?: number;
-  FunctionResponseTypes?: "ReportBatchItemFailures" | (string & {})[];
+  FunctionResponseTypes?: ("ReportBatchItemFailures" | (string & {}))[];
   AmazonManagedKafkaEventSourceConfig?: AmazonManagedKafkaEventSourceConfig;
   SelfManagedKafkaEventSourceConfig?: SelfManagedKafkaEventSourceConfig;
   ScalingConfig?: ScalingConfig;
@@ -462,7 +462,7 @@ export interface EventSourceMappingLoggingConfig {
   SystemLogLevel?: "DEBUG" | "INFO" | "WARN" | (string & {});
 }
 export interface EventSourceMappingMetricsConfig {
-  Metrics?: "EventCount" | "ErrorCount" | "KafkaMetrics" | (string & {})[];
+  Metrics?: ("EventCount" | "ErrorCount" | "KafkaMetrics" | (string & {}))[];
 }
 export interface Execution {
   DurableExecutionArn: string;
@@ -552,7 +552,7 @@ export interface FunctionConfiguration {
   ImageConfigResponse?: ImageConfigResponse;
   SigningProfileVersionArn?: string;
   SigningJobArn?: string;
-  Architectures?: "x86_64" | "arm64" | (string & {})[];
+  Architectures?: ("x86_64" | "arm64" | (string & {}))[];
   EphemeralStorage?: EphemeralStorage;
   SnapStart?: SnapStartResponse;
   RuntimeVersionConfig?: RuntimeVersionConfig;
@@ -730,9 +730,9 @@ export interface GetLayerVersionResponse {
   Description?: string;
   CreatedDate?: string;
   Version?: number;
-  CompatibleRuntimes?: "nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {})[];
+  CompatibleRuntimes?: ("nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {}))[];
   LicenseInfo?: string;
-  CompatibleArchitectures?: "x86_64" | "arm64" | (string & {})[];
+  CompatibleArchitectures?: ("x86_64" | "arm64" | (string & {}))[];
 }
 export interface GetPolicyRequest {
   FunctionName: string;
@@ -777,7 +777,7 @@ export interface ImageConfigResponse {
   Error?: ImageConfigError;
 }
 export interface InstanceRequirements {
-  Architectures?: "x86_64" | "arm64" | (string & {})[];
+  Architectures?: ("x86_64" | "arm64" | (string & {}))[];
   AllowedInstanceTypes?: string[];
   ExcludedInstanceTypes?: string[];
 }
@@ -881,9 +881,9 @@ export interface LayerVersionsListItem {
   Version?: number;
   Description?: string;
   CreatedDate?: string;
-  CompatibleRuntimes?: "nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {})[];
+  CompatibleRuntimes?: ("nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {}))[];
   LicenseInfo?: string;
-  CompatibleArchitectures?: "x86_64" | "arm64" | (string & {})[];
+  CompatibleArchitectures?: ("x86_64" | "arm64" | (string & {}))[];
 }
 export interface LayersListItem {
   LayerName?: string;
@@ -921,7 +921,7 @@ export interface ListDurableExecutionsByFunctionRequest {
   FunctionName: string;
   Qualifier?: string;
   DurableExecutionName?: string;
-  Statuses?: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | (string & {})[];
+  Statuses?: ("RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | (string & {}))[];
   StartedAfter?: Date;
   StartedBefore?: Date;
   ReverseOrder?: boolean;
@@ -1095,9 +1095,9 @@ export interface PublishLayerVersionRequest {
   LayerName: string;
   Description?: string;
   Content: LayerVersionContentInput;
-  CompatibleRuntimes?: "nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {})[];
+  CompatibleRuntimes?: ("nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {}))[];
   LicenseInfo?: string;
-  CompatibleArchitectures?: "x86_64" | "arm64" | (string & {})[];
+  CompatibleArchitectures?: ("x86_64" | "arm64" | (string & {}))[];
 }
 export interface PublishLayerVersionResponse {
   Content?: LayerVersionContentOutput;
@@ -1106,9 +1106,9 @@ export interface PublishLayerVersionResponse {
   Description?: string;
   CreatedDate?: string;
   Version?: number;
-  CompatibleRuntimes?: "nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {})[];
+  CompatibleRuntimes?: ("nodejs" | "nodejs4.3" | "nodejs6.10" | "nodejs8.10" | "nodejs10.x" | "nodejs12.x" | "nodejs14.x" | "nodejs16.x" | "java8" | "java8.al2" | "java11" | "python2.7" | "python3.6" | "python3.7" | "python3.8" | "python3.9" | "dotnetcore1.0" | "dotnetcore2.0" | "dotnetcore2.1" | "dotnetcore3.1" | "dotnet6" | "dotnet8" | "nodejs4.3-edge" | "go1.x" | "ruby2.5" | "ruby2.7" | "provided" | "provided.al2" | "nodejs18.x" | "python3.10" | "java17" | "ruby3.2" | "ruby3.3" | "ruby3.4" | "python3.11" | "nodejs20.x" | "provided.al2023" | "python3.12" | "java21" | "python3.13" | "nodejs22.x" | "nodejs24.x" | "python3.14" | "java25" | "dotnet10" | "ruby4.0" | (string & {}))[];
   LicenseInfo?: string;
-  CompatibleArchitectures?: "x86_64" | "arm64" | (string & {})[];
+  CompatibleArchitectures?: ("x86_64" | "arm64" | (string & {}))[];
 }
 export interface PublishVersionRequest {
   FunctionName: string;
@@ -1329,7 +1329,7 @@ export interface UpdateEventSourceMappingRequest {
   ParallelizationFactor?: number;
   SourceAccessConfigurations?: SourceAccessConfiguration[];
   TumblingWindowInSeconds?: number;
-  FunctionResponseTypes?: "ReportBatchItemFailures" | (string & {})[];
+  FunctionResponseTypes?: ("ReportBatchItemFailures" | (string & {}))[];
   ScalingConfig?: ScalingConfig;
   AmazonManagedKafkaEventSourceConfig?: AmazonManagedKafkaEventSourceConfig;
   SelfManagedKafkaEventSourceConfig?: SelfManagedKafkaEventSourceConfig;
@@ -1349,7 +1349,7 @@ export interface UpdateFunctionCodeRequest {
   Publish?: boolean;
   DryRun?: boolean;
   RevisionId?: string;
-  Architectures?: "x86_64" | "arm64" | (string & {})[];
+  Architectures?: ("x86_64" | "arm64" | (string & {}))[];
   SourceKMSKeyArn?: string;
   PublishTo?: "LATEST_PUBLISHED" | (string & {});
 }

@@ -99,7 +99,7 @@ export interface ConfigurationTemplate {
   deliveryDestinationType?: "S3" | "CWL" | "FH" | "XRAY" | (string & {});
   defaultDeliveryConfigValues?: ConfigurationTemplateDeliveryConfigValues;
   allowedFields?: RecordField[];
-  allowedOutputFormats?: "json" | "plain" | "w3c" | "raw" | "parquet" | (string & {})[];
+  allowedOutputFormats?: ("json" | "plain" | "w3c" | "raw" | "parquet" | (string & {}))[];
   allowedActionForAllowVendedLogsDeliveryForResource?: string;
   allowedFieldDelimiters?: string[];
   allowedSuffixPathFields?: string[];
@@ -357,7 +357,7 @@ export interface DescribeConfigurationTemplatesRequest {
   service?: string;
   logTypes?: string[];
   resourceTypes?: string[];
-  deliveryDestinationTypes?: "S3" | "CWL" | "FH" | "XRAY" | (string & {})[];
+  deliveryDestinationTypes?: ("S3" | "CWL" | "FH" | "XRAY" | (string & {}))[];
   nextToken?: string;
   limit?: number;
 }
@@ -418,7 +418,7 @@ export interface DescribeFieldIndexesResponse {
 }
 export interface DescribeImportTaskBatchesRequest {
   importId: string;
-  batchImportStatus?: "IN_PROGRESS" | "CANCELLED" | "COMPLETED" | "FAILED" | (string & {})[];
+  batchImportStatus?: ("IN_PROGRESS" | "CANCELLED" | "COMPLETED" | "FAILED" | (string & {}))[];
   limit?: number;
   nextToken?: string;
 }
@@ -749,7 +749,7 @@ export interface GetScheduledQueryHistoryRequest {
   identifier: string;
   startTime: number;
   endTime: number;
-  executionStatuses?: "Running" | "InvalidQuery" | "Complete" | "Failed" | "Timeout" | (string & {})[];
+  executionStatuses?: ("Running" | "InvalidQuery" | "Complete" | "Failed" | "Timeout" | (string & {}))[];
   maxResults?: number;
   nextToken?: string;
 }
@@ -988,7 +988,7 @@ export interface LogGroup {
   storedBytes?: number;
   kmsKeyId?: string;
   dataProtectionStatus?: "ACTIVATED" | "DELETED" | "ARCHIVED" | "DISABLED" | (string & {});
-  inheritedProperties?: "ACCOUNT_DATA_PROTECTION" | (string & {})[];
+  inheritedProperties?: ("ACCOUNT_DATA_PROTECTION" | (string & {}))[];
   logGroupClass?: "STANDARD" | "INFREQUENT_ACCESS" | "DELIVERY" | (string & {});
   logGroupArn?: string;
   deletionProtectionEnabled?: boolean;

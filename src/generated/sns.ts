@@ -205,7 +205,7 @@ export interface PhoneNumberInformation {
   Status?: string;
   Iso2CountryCode?: string;
   RouteType?: "Transactional" | "Promotional" | "Premium" | (string & {});
-  NumberCapabilities?: "SMS" | "MMS" | "VOICE" | (string & {})[];
+  NumberCapabilities?: ("SMS" | "MMS" | "VOICE" | (string & {}))[];
 }
 export interface PlatformApplication {
   PlatformApplicationArn?: string;

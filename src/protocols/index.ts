@@ -1,14 +1,15 @@
 // Picks the wire codec for a protocol name (the pipeline in src/server/app.ts asks once per request).
-// rest-json and rest-xml are added here by their owner, with these two lines:
-//   import { restJsonCodec } from './rest-json.js';
-//   import { restXmlCodec } from './rest-xml.js';
 import type { Codec, ProtocolName } from './types.js';
 import { jsonCodec } from './json.js';
 import { queryCodec } from './query.js';
+import { restJsonCodec } from './rest-json.js';
+import { restXmlCodec } from './rest-xml.js';
 
-const codecs: Partial<Record<ProtocolName, Codec>> = {
+const codecs: Record<ProtocolName, Codec> = {
   json: jsonCodec,
   query: queryCodec,
+  'rest-json': restJsonCodec,
+  'rest-xml': restXmlCodec,
 };
 
 export function codecFor(name: ProtocolName): Codec {

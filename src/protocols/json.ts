@@ -7,7 +7,7 @@ import { ServiceError } from '../core/errors.js';
 import type { ServiceModel } from '../core/model.js';
 import type { RequestContext } from '../core/context.js';
 import type { Codec, WireRequest, WireResponse } from './types.js';
-import { decodeBase64, findErrorShape, isPlainObject, member, timestampFormat, toBuffer, type Member } from './shapes.js';
+import { decodeBase64, findErrorShape, isPlainObject, member, setKey, timestampFormat, toBuffer, type Member } from './shapes.js';
 import { formatTimestamp, parseTimestamp } from './timestamps.js';
 
 /** The body's media type: `application/x-amz-json-<jsonVersion>` (1.0 when the model says nothing). */
@@ -62,7 +62,7 @@ function readJsonValue(model: ServiceModel, m: Member, value: unknown, path: str
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const parsed = readJsonValue(model, item, v, `${path}.${k}`);
-        if (parsed !== undefined) out[k] = parsed;
+        if (parsed !== undefined) setKey(out, k, parsed);
       }
       return out;
     }
@@ -106,7 +106,7 @@ function writeJsonValue(model: ServiceModel, m: Member, value: unknown): unknown
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const written = writeJsonValue(model, item, v);
-        if (written !== undefined) out[k] = written;
+        if (written !== undefined) setKey(out, k, written);
       }
       return out;
     }

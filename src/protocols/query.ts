@@ -8,9 +8,9 @@ import { ServiceError } from '../core/errors.js';
 import type { ServiceModel } from '../core/model.js';
 import type { RequestContext } from '../core/context.js';
 import type { Codec, WireRequest, WireResponse } from './types.js';
-import { decodeBase64, findErrorShape, isFlattened, isPlainObject, locationName, member, type Member } from './shapes.js';
+import { decodeBase64, findErrorShape, isFlattened, isPlainObject, locationName, member, setKey, type Member } from './shapes.js';
 import { parseTimestamp } from './timestamps.js';
-import { element, escapeXmlText, memberXml, scalarText, structureXml, textElement } from './xml.js';
+import { element, escapeXmlText, memberXml, structureXml, textElement } from './xml.js';
 
 /**
  * Where one service departs from the generic protocol. Keyed by metadata.serviceId.
@@ -99,7 +99,7 @@ function readQueryValue(model: ServiceModel, m: Member, node: ParamNode | undefi
         const key = entry.children.get(keyName)?.value;
         if (key === undefined) continue;
         const value = readQueryValue(model, valueMember, entry.children.get(valueName), `${wireName}.${i}.${valueName}`);
-        if (value !== undefined) out[key] = value;
+        if (value !== undefined) setKey(out, key, value);
       }
       return out;
     }
@@ -235,6 +235,3 @@ export const queryCodec: Codec = {
     return xmlResponse(err.status, ctx, body, err.headers);
   },
 };
-
-// Exposed for the rest-xml codec and tests: a scalar as the XML protocols write it.
-export { scalarText };

@@ -58,3 +58,12 @@ export function decodeBase64(text: string): Buffer | undefined {
   if (!BASE64.test(compact)) return undefined;
   return Buffer.from(compact, 'base64');
 }
+
+/**
+ * Sets a client-chosen key (map keys: attribute and tag names) as an own property; a plain
+ * assignment of "__proto__" would replace the object's prototype instead of adding an entry.
+ */
+export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}

@@ -230,9 +230,9 @@ test('SQS errors: QueueDoesNotExist reaches the SDK as AWS sends it (query-compa
   assert.equal(err.message, 'The specified queue does not exist.');
   assert.equal(err.$metadata.httpStatusCode, 400);
   assert.equal(err.$fault, 'client');
-  assert.equal(err.Code, 'AWS.SimpleQueueService.NonExistentQueue');
-  assert.equal(err.Type, 'Sender');
-  assert.equal(err.Error.Code, 'AWS.SimpleQueueService.NonExistentQueue');
+  assert.equal((err as any).Code, 'AWS.SimpleQueueService.NonExistentQueue');
+  assert.equal((err as any).Type, 'Sender');
+  assert.equal((err as any).Error.Code, 'AWS.SimpleQueueService.NonExistentQueue');
   // The bytes on the wire, as real SQS sends them.
   assert.equal(seen.response!.headers['x-amzn-query-error'], 'AWS.SimpleQueueService.NonExistentQueue;Sender');
   assert.deepEqual(JSON.parse(String(seen.response!.body)), { __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' });

@@ -202,9 +202,9 @@ export class S3Store {
     this.stmts.setTags.run(tags, bucket, key, versionId);
   }
 
-  /** Current, non-deleted objects with key > after, in S3 order (UTF-8 binary, as SQLite compares TEXT). */
-  iterateLatest(bucket: string, after: string): IterableIterator<ObjectRow> {
-    return this.stmts.listLatest.iterate(bucket, after) as IterableIterator<ObjectRow>;
+  /** Current, non-deleted objects with key >= from, in S3 order (UTF-8 binary, as SQLite compares TEXT). */
+  iterateLatest(bucket: string, from: string): IterableIterator<ObjectRow> {
+    return this.stmts.listLatest.iterate(bucket, from) as IterableIterator<ObjectRow>;
   }
   /** Every version and delete marker with key >= from: by key, newest first. */
   iterateVersions(bucket: string, from: string): IterableIterator<ObjectRow> {
@@ -261,7 +261,7 @@ function prepare(db: Db) {
        VALUES (@bucket, @key, @version_id, @seq, 1, @delete_marker, @account_id, @region, @size, @etag, @last_modified, @chunks, @headers, @metadata, @tags, @storage_class, @checksum, @parts_count)`,
     ),
     setTags: db.prepare('UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
-    listLatest: db.prepare('SELECT * FROM s3_objects WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key > ? ORDER BY key'),
+    listLatest: db.prepare('SELECT * FROM s3_objects WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key >= ? ORDER BY key'),
     listVersions: db.prepare('SELECT * FROM s3_objects WHERE bucket = ? AND key >= ? ORDER BY key, seq DESC'),
     upload: db.prepare('SELECT * FROM s3_uploads WHERE upload_id = ?'),
     insertUpload: db.prepare(

@@ -216,11 +216,11 @@ export class QueueEngine {
       // message of its group is still delayed: that keeps each group strictly ordered.
       dueFifo: p<StoredMessage>(
         `SELECT * FROM sqs_messages m INDEXED BY sqs_messages_order
-          WHERE m.queue_id = ?1 AND m.visible_at <= ?2
+          WHERE m.queue_id = @queue AND m.visible_at <= @now
             AND NOT EXISTS (SELECT 1 FROM sqs_messages b INDEXED BY sqs_messages_group
-                             WHERE b.queue_id = ?1 AND b.group_id = m.group_id AND b.visible_at > ?2
+                             WHERE b.queue_id = @queue AND b.group_id = m.group_id AND b.visible_at > @now
                                AND (b.receive_count > 0 OR b.seq < m.seq))
-          ORDER BY m.seq LIMIT ?3`,
+          ORDER BY m.seq LIMIT @limit`,
       ),
       markReceived: p('UPDATE sqs_messages SET visible_at = ?, receive_count = receive_count + 1, first_received_at = coalesce(first_received_at, ?), receipt_token = ? WHERE seq = ?'),
       bySeq: p<StoredMessage>('SELECT * FROM sqs_messages WHERE seq = ? AND queue_id = ?'),
@@ -229,9 +229,9 @@ export class QueueEngine {
       setVisibleAt: p('UPDATE sqs_messages SET visible_at = ? WHERE seq = ?'),
       nextDue: p<{ t: number | null }>('SELECT min(visible_at) AS t FROM sqs_messages WHERE queue_id = ? AND visible_at > ?'),
       counts: p<{ visible: number | null; inflight: number | null; delayed: number | null }>(
-        `SELECT sum(visible_at <= ?2) AS visible, sum(visible_at > ?2 AND receive_count > 0) AS inflight,
-                sum(visible_at > ?2 AND receive_count = 0) AS delayed
-           FROM sqs_messages WHERE queue_id = ?1`,
+        `SELECT sum(visible_at <= @now) AS visible, sum(visible_at > @now AND receive_count > 0) AS inflight,
+                sum(visible_at > @now AND receive_count = 0) AS delayed
+           FROM sqs_messages WHERE queue_id = @queue`,
       ),
       visibleBatch: p<StoredMessage>('SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY seq LIMIT ?'),
     };
@@ -355,7 +355,7 @@ export class QueueEngine {
       const result: ReceivedMessage[] = [];
       for (;;) {
         const want = max - result.length;
-        const rows = q.fifo ? this.s.dueFifo.all(q.id, now, want) : this.s.dueStandard.all(q.id, now, want);
+        const rows = q.fifo ? this.s.dueFifo.all({ queue: q.id, now, limit: want }) : this.s.dueStandard.all(q.id, now, want);
         let moved = 0;
         for (const row of rows) {
           if (redrive && row.receive_count >= redrive.maxReceiveCount) {
@@ -440,7 +440,7 @@ export class QueueEngine {
   counts(q: Queue): QueueCounts {
     const now = this.clock.now();
     this.expire(q, now);
-    const c = this.s.counts.get(q.id, now)!;
+    const c = this.s.counts.get({ queue: q.id, now })!;
     return { visible: c.visible ?? 0, inFlight: c.inflight ?? 0, delayed: c.delayed ?? 0 };
   }
 

@@ -1,7 +1,40 @@
-// Placeholder until the service is built: every operation answers NotImplemented.
-import type { ServiceModule } from '../types.js';
+// SQS: one provider served over the JSON 1.0 protocol and the query/XML protocol.
+//   engine.ts    queues and messages in SQLite, indexed receive, long-poll waiters
+//   provider.ts  the operations, AWS's validation and error wording
+//   md5.ts       the digests SDKs verify
+//   urls.ts      queue URLs (and queueUrlFromArn for internal callers)
+//   moves.ts     message move tasks (DLQ redrive)
+//
+// For pollers inside Nimbus (the Lambda event source mapping): get the provider with
+// `deps.internal.provider<SqsProvider>('sqs')` and call `ReceiveMessage` directly (with
+// WaitTimeSeconds it long-polls and returns as soon as a message is deliverable), or receive
+// with WaitTimeSeconds 0 and between empty receives await
+// `provider.engine.waitForMessages(queue.id, deadline, signal)` (queue from
+// `provider.resolve(url, ctx)`), which resolves on a send, a visibility change, a due message,
+// the deadline, the abort signal or shutdown.
+import { ServiceError } from '../../core/errors.js';
+import type { ServiceDeps, ServiceModule, ValidationIssue } from '../types.js';
+import { SqsProvider, invalidParameterValue, missingParameter } from './provider.js';
+
+export { SqsProvider } from './provider.js';
+export { queueUrlFromArn } from './urls.js';
+
+/**
+ * SQS predates Coral validation: a missing member is MissingParameter ("The request must
+ * contain the parameter X."), a malformed one InvalidParameterValue, in both protocols.
+ */
+export function validationError(issues: ValidationIssue[]): ServiceError {
+  const required = issues.find((i) => i.kind === 'required');
+  if (required) return missingParameter(required.path[required.path.length - 1]);
+  const i = issues[0];
+  const param = i.path.filter((p) => !/^\d+$/.test(p)).pop() ?? 'request';
+  const shown = i.value === undefined ? '' : typeof i.value === 'object' ? JSON.stringify(i.value) : String(i.value);
+  return invalidParameterValue(`Value ${shown} for parameter ${param} is invalid.`);
+}
 
 const mod: ServiceModule = {
-  createProvider: () => ({}),
+  createProvider: (deps: ServiceDeps) => new SqsProvider(deps),
+  validationError,
+  close: (p) => (p as SqsProvider).close(),
 };
-export const { createProvider } = mod;
+export const { createProvider, close } = mod;
