@@ -30,6 +30,8 @@ export interface FunctionSnapshot {
   packageType: 'Zip' | 'Image';
   /** changes whenever code or configuration change: environments of an older revision are retired */
   revisionId: string;
+  /** DeadLetterConfig.TargetArn (SQS queue or SNS topic) for events that async invocation gives up on */
+  deadLetterTargetArn?: string;
 }
 
 export interface InvokeParams {

@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import {
   SQSClient,
   SendMessageCommand,
@@ -21,7 +23,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { jsonCodec } from '../../src/protocols/json.js';
 import { codecFor } from '../../src/protocols/index.js';
-import { loadModel, type ServiceModel } from '../../src/core/model.js';
+import { loadModel, schemasDir, type ServiceModel } from '../../src/core/model.js';
 import { ServiceError } from '../../src/core/errors.js';
 import type { RequestContext } from '../../src/core/context.js';
 import type { WireRequest, WireResponse } from '../../src/protocols/types.js';
@@ -396,4 +398,40 @@ test('operations without output answer {}', () => {
 
 test('codecFor picks the json codec', () => {
   assert.equal(codecFor('json'), jsonCodec);
+});
+
+test('map keys named __proto__ stay entries', () => {
+  const input = jsonCodec.parse(rawRequest('AmazonSQS.CreateQueue', '{"QueueName":"q","Attributes":{"__proto__":"x"}}'), sqsModel, 'CreateQueue');
+  const attributes = input.Attributes as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(attributes), Object.prototype);
+  assert.deepEqual(Object.keys(attributes), ['__proto__']);
+  const res = jsonCodec.serialize({ Attributes: attributes }, sqsModel, 'GetQueueAttributes', ctxFor('sqs'));
+  assert.equal(res.body, '{"Attributes":{"__proto__":"x"}}');
+});
+
+// botocore (the aws CLI's engine) reads our JSON errors: for SQS it takes the code from
+// x-amzn-query-error, so the CLI prints "An error occurred (AWS.SimpleQueueService.NonExistentQueue)".
+const BOTOCORE_JSON_ERROR = `
+import sys, json
+from botocore.model import ServiceModel
+from botocore import parsers
+out = []
+for c in json.load(sys.stdin):
+    op = ServiceModel(json.load(open(c['model'])), service_name=c['service']).operation_model(c['op'])
+    parsed = parsers.create_parser('json').parse({'body': c['body'].encode(), 'headers': c['headers'], 'status_code': c['status']}, op.output_shape)
+    out.append(parsed['Error'])
+json.dump(out, sys.stdout)
+`;
+const hasBotocore = spawnSync('python3', ['-c', 'import botocore'], { encoding: 'utf8' }).status === 0;
+
+test('botocore reads our JSON errors (SQS query-compatible, Logs plain)', { skip: !hasBotocore && 'python3 with botocore is not installed' }, () => {
+  const cases = [
+    { service: 'sqs', op: 'GetQueueUrl', response: jsonCodec.serializeError(new NimbusQueueDoesNotExist('gone'), sqsModel, ctxFor('sqs')) },
+    { service: 'logs', op: 'DescribeLogStreams', response: jsonCodec.serializeError(new NimbusResourceNotFound('no group'), logsModel, ctxFor('logs')) },
+  ].map(({ service, op, response }) => ({ service, op, model: path.join(schemasDir, service, 'model.json'), body: String(response.body), headers: response.headers, status: response.status }));
+  const run = spawnSync('python3', ['-c', BOTOCORE_JSON_ERROR], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 20000 });
+  assert.equal(run.status, 0, run.stderr);
+  const [sqsError, logsError] = JSON.parse(run.stdout);
+  assert.deepEqual(sqsError, { Message: 'gone', Code: 'AWS.SimpleQueueService.NonExistentQueue', QueryErrorCode: 'QueueDoesNotExist', Type: 'Sender' });
+  assert.deepEqual(logsError, { Message: 'no group', Code: 'ResourceNotFoundException' });
 });

@@ -5,12 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { SNSClient, PublishCommand, SubscribeCommand, ListTopicsCommand, CreateTopicCommand, GetTopicAttributesCommand, NotFoundException, SNSServiceException } from '@aws-sdk/client-sns';
 import { STSClient, GetCallerIdentityCommand, AssumeRoleCommand, MalformedPolicyDocumentException } from '@aws-sdk/client-sts';
 import { IAMClient, CreateRoleCommand, ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { queryCodec } from '../../src/protocols/query.js';
 import { codecFor } from '../../src/protocols/index.js';
-import { loadModel, type ServiceModel } from '../../src/core/model.js';
+import { loadModel, schemasDir, type ServiceModel } from '../../src/core/model.js';
 import { ServiceError } from '../../src/core/errors.js';
 import type { RequestContext } from '../../src/core/context.js';
 import type { WireRequest, WireResponse } from '../../src/protocols/types.js';
@@ -602,6 +604,146 @@ test('scalars: booleans, numbers, empty lists; junk left for validation; bad blo
     () => queryCodec.parse(badBlob, sns, 'Publish'),
     (e: unknown) => e instanceof ServiceError && e.code === 'InvalidParameterValue' && e.status === 400,
   );
+});
+
+// ---------------------------------------------------------------- botocore (the aws CLI's engine)
+
+// botocore's own query serializer and parser, run on the same models: the aws CLI v1 and boto3
+// are clients too, and botocore reads the SQS query hints (flattened names) the JS SDK no longer
+// uses. Skipped where python3 with botocore is not installed.
+const BOTOCORE_BRIDGE = `
+import sys, json, base64, datetime
+from urllib.parse import urlencode
+from botocore.model import ServiceModel
+from botocore import serialize, parsers
+
+def dec(v):
+    if isinstance(v, dict):
+        if '__b64' in v: return base64.b64decode(v['__b64'])
+        if '__date' in v: return datetime.datetime.fromisoformat(v['__date'].replace('Z', '+00:00'))
+        return {k: dec(x) for k, x in v.items()}
+    if isinstance(v, list): return [dec(x) for x in v]
+    return v
+
+def enc(v):
+    if isinstance(v, (bytes, bytearray)): return {'__b64': base64.b64encode(v).decode()}
+    if isinstance(v, datetime.datetime):
+        return {'__date': v.astimezone(datetime.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z')}
+    if isinstance(v, dict): return {k: enc(x) for k, x in v.items()}
+    if isinstance(v, list): return [enc(x) for x in v]
+    return v
+
+out = []
+for c in json.load(sys.stdin):
+    model = json.load(open(c['model']))
+    model['metadata']['protocol'] = 'query'
+    op = ServiceModel(model, service_name=c['service']).operation_model(c['op'])
+    if c['kind'] == 'serialize':
+        req = serialize.create_serializer('query', include_validation=False).serialize_to_request(dec(c['params']), op)
+        out.append(urlencode(req['body'], doseq=True))
+    else:
+        parsed = parsers.create_parser('query').parse({'body': c['xml'].encode(), 'headers': {}, 'status_code': c['status']}, op.output_shape)
+        out.append(enc(parsed))
+json.dump(out, sys.stdout)
+`;
+
+const hasBotocore = spawnSync('python3', ['-c', 'import botocore'], { encoding: 'utf8' }).status === 0;
+
+type BridgeCase = { service: string; op: string; kind: 'serialize'; params: unknown } | { service: string; op: string; kind: 'parse'; xml: string; status: number };
+
+function botocore(cases: BridgeCase[]): any[] {
+  const input = cases.map((c) => ({ ...c, model: path.join(schemasDir, c.service, 'model.json') }));
+  const run = spawnSync('python3', ['-c', BOTOCORE_BRIDGE], { input: JSON.stringify(input, bridgeEncode), encoding: 'utf8', timeout: 20000 });
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout, bridgeDecode);
+}
+
+function bridgeEncode(this: any, key: string, value: unknown): unknown {
+  const raw = this[key];
+  if (Buffer.isBuffer(raw)) return { __b64: raw.toString('base64') };
+  if (raw instanceof Date) return { __date: raw.toISOString() };
+  return value;
+}
+
+function bridgeDecode(_key: string, value: any): unknown {
+  if (value && typeof value === 'object' && '__b64' in value) return Buffer.from(value.__b64, 'base64');
+  if (value && typeof value === 'object' && '__date' in value) return new Date(value.__date);
+  return value;
+}
+
+test('botocore: its query requests parse to the same input, and it reads our XML back', { skip: !hasBotocore && 'python3 with botocore is not installed' }, () => {
+  const inputs: { service: string; model: ServiceModel; op: string; params: Record<string, unknown> }[] = [
+    {
+      service: 'sqs',
+      model: sqs,
+      op: 'SendMessageBatch',
+      params: {
+        QueueUrl: queueUrl,
+        Entries: [
+          { Id: 'a', MessageBody: 'x\r\ny', MessageAttributes: { s: { DataType: 'String', StringValue: 'v' }, b: { DataType: 'Binary', BinaryValue: Buffer.from([0, 255]) }, l: { DataType: 'String', StringListValues: ['p', 'q'] } } },
+          { Id: 'b', MessageBody: 'z', DelaySeconds: 3, MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: 'Root=1' } } },
+        ],
+      },
+    },
+    { service: 'sqs', model: sqs, op: 'ReceiveMessage', params: { QueueUrl: queueUrl, AttributeNames: ['All'], MessageAttributeNames: ['a.*', 'b'], MaxNumberOfMessages: 10 } },
+    { service: 'sqs', model: sqs, op: 'CreateQueue', params: { QueueName: 'q', Attributes: { FifoQueue: 'true' }, tags: { team: 'x' } } },
+    { service: 'sqs', model: sqs, op: 'TagQueue', params: { QueueUrl: queueUrl, Tags: { a: '1', b: '2' } } },
+    { service: 'sqs', model: sqs, op: 'UntagQueue', params: { QueueUrl: queueUrl, TagKeys: ['a', 'b'] } },
+    { service: 'sqs', model: sqs, op: 'AddPermission', params: { QueueUrl: queueUrl, Label: 'l', AWSAccountIds: ['111122223333'], Actions: ['SendMessage'] } },
+    { service: 'sns', model: sns, op: 'Publish', params: { TopicArn: topicArn, Message: 'm', MessageAttributes: { b: { DataType: 'Binary', BinaryValue: Buffer.from('hi') } } } },
+    { service: 'sns', model: sns, op: 'SetSubscriptionAttributes', params: { SubscriptionArn: `${topicArn}:1`, AttributeName: 'RawMessageDelivery', AttributeValue: 'true' } },
+    { service: 'iam', model: iam, op: 'CreateRole', params: { RoleName: 'r', AssumeRolePolicyDocument: '{}', Tags: [{ Key: 'k', Value: 'v' }] } },
+    { service: 'sts', model: sts, op: 'AssumeRole', params: { RoleArn: 'arn:aws:iam::123456789012:role/r', RoleSessionName: 's', PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/x' }] } },
+  ];
+  const bodies = botocore(inputs.map(({ service, op, params }) => ({ service, op, kind: 'serialize' as const, params })));
+  inputs.forEach(({ model, op, params }, i) => {
+    const req: WireRequest = { method: 'POST', rawPath: '/', rawQuery: '', headers: { host: 'localhost:4566' }, body: Buffer.from(bodies[i]) };
+    assert.equal(queryCodec.resolveOperation(req, model), op);
+    assert.deepEqual(queryCodec.parse(req, model, op), params, `${op}: ${bodies[i]}`);
+  });
+
+  const outputs: { service: string; model: ServiceModel; op: string; output: Record<string, unknown> }[] = [
+    {
+      service: 'sqs',
+      model: sqs,
+      op: 'ReceiveMessage',
+      output: {
+        Messages: [
+          { MessageId: 'm1', ReceiptHandle: 'r+/=', MD5OfBody: 'x', Body: 'a\r\nb <&>', Attributes: { SenderId: 'AIDA', SentTimestamp: '1' }, MessageAttributes: { b: { BinaryValue: Buffer.from([1, 2]), DataType: 'Binary' }, l: { StringListValues: ['p', 'q'], DataType: 'String' } } },
+          { MessageId: 'm2', ReceiptHandle: 'r2', MD5OfBody: 'y', Body: 'c' },
+        ],
+      },
+    },
+    { service: 'sqs', model: sqs, op: 'SendMessageBatch', output: { Successful: [{ Id: 'a', MessageId: 'm', MD5OfMessageBody: 'x' }], Failed: [{ Id: 'b', SenderFault: true, Code: 'c', Message: 'm' }] } },
+    { service: 'sqs', model: sqs, op: 'GetQueueAttributes', output: { Attributes: { A: '1', B: '' } } },
+    { service: 'sqs', model: sqs, op: 'ListQueues', output: { QueueUrls: ['u1', 'u2'], NextToken: 't' } },
+    { service: 'sqs', model: sqs, op: 'ListQueueTags', output: { Tags: { a: '1' } } },
+    { service: 'sns', model: sns, op: 'ListTopics', output: { Topics: [{ TopicArn: topicArn }], NextToken: 'n' } },
+    { service: 'sns', model: sns, op: 'GetSubscriptionAttributes', output: { Attributes: { RawMessageDelivery: 'true', FilterPolicy: '{"a":["<b>"]}' } } },
+    { service: 'iam', model: iam, op: 'ListRoles', output: { Roles: [{ ...role, Tags: [{ Key: 'k', Value: 'v' }] }], IsTruncated: false } },
+    { service: 'sts', model: sts, op: 'GetSessionToken', output: { Credentials: { AccessKeyId: 'ASIA', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date('2026-01-01T00:00:00Z') } } },
+  ];
+  const parsed = botocore(outputs.map(({ service, model, op, output }) => ({ service, op, kind: 'parse' as const, xml: String(queryCodec.serialize(output, model, op, ctxFor(service)).body), status: 200 })));
+  outputs.forEach(({ op, output }, i) => {
+    const { ResponseMetadata, ...rest } = parsed[i];
+    assert.equal(ResponseMetadata.RequestId, REQUEST_ID);
+    assert.deepEqual(rest, output, op);
+  });
+
+  const errors = botocore([
+    { service: 'sqs', op: 'GetQueueUrl', kind: 'parse', xml: String(queryCodec.serializeError(new NimbusQueueDoesNotExist('gone'), sqs, ctxFor('sqs')).body), status: 400 },
+    { service: 'sns', op: 'Publish', kind: 'parse', xml: String(queryCodec.serializeError(new NimbusNotFound('Topic does not exist'), sns, ctxFor('sns')).body), status: 404 },
+  ]);
+  assert.deepEqual(errors[0].Error, { Type: 'Sender', Code: 'AWS.SimpleQueueService.NonExistentQueue', Message: 'gone', Detail: null });
+  assert.equal(errors[0].ResponseMetadata.RequestId, REQUEST_ID);
+  assert.deepEqual(errors[1].Error, { Type: 'Sender', Code: 'NotFound', Message: 'Topic does not exist' });
+});
+
+test('map keys named __proto__ stay entries', () => {
+  const req = form({ Action: 'CreateQueue', QueueName: 'q', 'Attribute.1.Name': '__proto__', 'Attribute.1.Value': 'x' });
+  const attributes = queryCodec.parse(req, sqs, 'CreateQueue').Attributes as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(attributes), Object.prototype);
+  assert.deepEqual(Object.keys(attributes), ['__proto__']);
 });
 
 test('codecFor picks the query codec', () => {

@@ -562,3 +562,28 @@ async function waitForQueue(deps: ServiceDeps, where: { accountId: string; regio
   if (sqs.waitForMessages) return sqs.waitForMessages(where.accountId, where.region, queueUrl, deadline, signal);
   await Promise.race([deps.clock.sleep(Math.min(1000, Math.max(0, deadline - deps.clock.now()))), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
 }
+
+/**
+ * Developer endpoints (no AWS counterpart), so tests need no sleeps:
+ *   GET /_nimbus/lambda/event-source-mappings/<uuid>            state and the recent batches
+ *   GET /_nimbus/lambda/event-source-mappings/<uuid>/drained?timeoutMs=N
+ *       waits until the source queue holds no message (visible, in flight or delayed) and no
+ *       batch is being processed; 200 {"drained":true}, or 408 {"drained":false} at the timeout
+ */
+export async function handleMappingDeveloperRoute(mappings: EventSourceMappings, path: string, query: URLSearchParams): Promise<{ status: number; body: unknown } | undefined> {
+  const m = /^\/_nimbus\/lambda\/event-source-mappings\/([0-9a-f-]{36})(\/drained)?\/?$/.exec(path);
+  if (!m) return undefined;
+  const row = mappings.deps.db.prepare('SELECT config FROM lambda_esm WHERE uuid = ?').get(m[1]) as { config: string } | undefined;
+  if (!row) return { status: 404, body: { message: `no event source mapping ${m[1]}` } };
+  const config = JSON.parse(row.config) as Stored['config'];
+  if (!m[2]) return { status: 200, body: { UUID: m[1], State: config.State, EventSourceArn: config.EventSourceArn, FunctionArn: config.FunctionArn, recentBatches: mappings.recent.get(m[1]) ?? [] } };
+  const clock = mappings.deps.clock;
+  const deadline = clock.now() + Math.min(Number(query.get('timeoutMs') ?? 10_000) || 10_000, 120_000);
+  for (;;) {
+    const a = await mappings.queueAttributes(config.EventSourceArn);
+    const left = Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+    if (left === 0 && !mappings.busy(m[1])) return { status: 200, body: { drained: true } };
+    if (clock.now() >= deadline) return { status: 408, body: { drained: false, messagesLeft: left } };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

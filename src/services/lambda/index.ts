@@ -1,7 +1,75 @@
-// Placeholder until the service is built: every operation answers NotImplemented.
-import type { ServiceModule } from '../types.js';
+// The Lambda service module: the control plane provider (provider.ts), the execution engine's
+// Invoke operations plugged into it, event source mappings (esm.ts), and the non-API endpoints:
+// code downloads (GetFunction's Code.Location), function URLs, developer routes.
+import fs from 'node:fs';
+import type { ServiceModule, ServiceDeps, Provider } from '../types.js';
+import type { WireRequest, WireResponse } from '../../protocols/types.js';
+import type { RequestContext } from '../../core/context.js';
+import { LambdaProvider, type LambdaProviderOptions } from './provider.js';
+import { validationError } from './errors.js';
+import { EventSourceMappings, handleMappingDeveloperRoute } from './esm.js';
+
+export { LambdaProvider, ControlPlane } from './provider.js';
+export type { ResolvedFunction, FunctionUrlTarget, ExecutionHooks } from './provider.js';
+
+type LambdaModuleProvider = LambdaProvider & { mappings?: EventSourceMappings };
+
+export function createLambdaProvider(deps: ServiceDeps, opts: LambdaProviderOptions = {}): LambdaModuleProvider {
+  const provider: LambdaModuleProvider = new LambdaProvider(deps, opts);
+  const mappings = new EventSourceMappings(deps, {
+    resolve: async (ctx, functionName) => {
+      const resolved = provider.control.resolveFunction(ctx.accountId, ctx.region, functionName);
+      return { functionArn: resolved.invokedFunctionArn, timeout: resolved.candidates[0].snapshot.timeout };
+    },
+  });
+  provider.mappings = mappings;
+  const ops = provider as unknown as Record<string, unknown>;
+  ops.CreateEventSourceMapping = mappings.CreateEventSourceMapping.bind(mappings);
+  ops.GetEventSourceMapping = mappings.GetEventSourceMapping.bind(mappings);
+  ops.UpdateEventSourceMapping = mappings.UpdateEventSourceMapping.bind(mappings);
+  ops.DeleteEventSourceMapping = mappings.DeleteEventSourceMapping.bind(mappings);
+  ops.ListEventSourceMappings = mappings.ListEventSourceMappings.bind(mappings);
+  mappings.start();
+  return provider;
+}
+
+/** Serves GET /_nimbus/lambda/code/<sha256>.zip: the download URL GetFunction and GetLayerVersion hand out. */
+export function serveCode(provider: LambdaProvider, req: WireRequest): WireResponse | undefined {
+  const m = /^\/_nimbus\/lambda\/code\/([0-9a-f]{64})\.zip$/.exec(req.rawPath);
+  if (!m) return undefined;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, headers: { 'content-type': 'text/plain' }, body: 'Method Not Allowed' };
+  const file = provider.store && fs.existsSync(provider.deps_blobs().pathOf(m[1])) ? provider.deps_blobs().pathOf(m[1]) : undefined;
+  if (!file) return { status: 404, headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>' };
+  const size = fs.statSync(file).size;
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/zip', 'content-length': String(size) },
+    body: req.method === 'HEAD' ? Buffer.alloc(0) : fs.createReadStream(file),
+  };
+}
+
+async function handleRaw(p: Provider, req: WireRequest, ctx: RequestContext): Promise<WireResponse> {
+  const provider = p as LambdaModuleProvider;
+  const code = serveCode(provider, req);
+  if (code) return code;
+  if (provider.mappings && req.rawPath.startsWith('/_nimbus/lambda/event-source-mappings/')) {
+    const out = await handleMappingDeveloperRoute(provider.mappings, req.rawPath, new URLSearchParams(req.rawQuery));
+    if (out) return { status: out.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(out.body) };
+  }
+  const urls = provider.functionUrlHandler;
+  if (urls && !req.rawPath.startsWith('/_nimbus/')) return urls(req, ctx);
+  return { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Message: 'Not Found' }) };
+}
 
 const mod: ServiceModule = {
-  createProvider: () => ({}),
+  createProvider: (deps) => createLambdaProvider(deps),
+  validationError,
+  handleRaw,
+  close: async (p) => {
+    await (p as LambdaModuleProvider).mappings?.close();
+  },
 };
-export const { createProvider } = mod;
+
+export const createProvider = mod.createProvider;
+export { validationError, handleRaw };
+export const close = mod.close;

@@ -16,6 +16,8 @@ export interface StoredVersion {
   unzippedSize?: number;
   layers: { arn: string; codeSha256Hex: string; size: number; unzippedSize: number }[];
   imageUri?: string;
+  /** for published versions: the hash of the $LATEST code and configuration they were made from */
+  configHash?: string;
 }
 
 export interface FunctionRow {
