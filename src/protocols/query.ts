@@ -79,7 +79,8 @@ function readQueryValue(model: ServiceModel, m: Member, node: ParamNode | undefi
   if (!node) return undefined;
   switch (m.shape.type) {
     case 'structure':
-      return readStructure(model, m, node, wireName);
+      // `Name=` alone says nothing about a structure's members.
+      return node.children.size === 0 ? undefined : readStructure(model, m, node, wireName);
     case 'list': {
       const itemMember = member(model, m.shape.member!);
       const wrapper = m.shape.member!.locationName ?? 'member';

@@ -281,6 +281,8 @@ export function scalarToText(value: unknown, ref: ShapeRef, shape: Shape, tsDefa
 export interface BindingHooks {
   /** error for a value that cannot be converted to its member's type */
   bad(detail: string): ServiceError;
+  /** error for a path that cannot be percent-decoded (default: bad) */
+  badUri?(detail: string): ServiceError;
 }
 
 /** True when the member is carried outside the body. */
@@ -294,7 +296,7 @@ export function isBound(ref: ShapeRef): boolean {
  */
 export function parseBoundMembers(req: WireRequest, model: ServiceModel, operation: string, input: Shape, hooks: BindingHooks): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const labels = uriLabels(req, model, operation, hooks.bad);
+  const labels = uriLabels(req, model, operation, hooks.badUri ?? hooks.bad);
   const query = parseQuery(req.rawQuery);
   const claimedQueryKeys = new Set<string>();
   let queryMapMember: [string, ShapeRef] | undefined;

@@ -24,10 +24,16 @@ import {
 interface RestJsonQuirks {
   /** error for a body that is not JSON */
   malformedBody(detail: string): ServiceError;
+  /** error for a uri/querystring/header value its member's type cannot hold */
+  badParameter(detail: string): ServiceError;
+  /** the service's own codes for Nimbus's generic ones (InternalFailure) */
+  errorCodes: Record<string, string>;
 }
 
 const genericQuirks: RestJsonQuirks = {
   malformedBody: (detail) => new ServiceError('SerializationException', detail, { status: 400 }),
+  badParameter: (detail) => new ServiceError('ValidationException', detail, { status: 400 }),
+  errorCodes: {},
 };
 
 const QUIRKS: Record<string, RestJsonQuirks> = {
@@ -40,6 +46,9 @@ const QUIRKS: Record<string, RestJsonQuirks> = {
         status: 400,
         fields: { Type: 'User' },
       }),
+    badParameter: (detail) => new ServiceError('InvalidParameterValueException', detail, { status: 400, fields: { Type: 'User' } }),
+    // Lambda's 500 is ServiceException (Type "Service"), per its model.
+    errorCodes: { InternalFailure: 'ServiceException' },
   },
 };
 
@@ -165,7 +174,7 @@ export const restJsonCodec: Codec = {
     const input = ioShape(model, op?.input);
     const quirks = quirksOf(model);
     const bad = (detail: string) => quirks.malformedBody(detail);
-    const out = parseBoundMembers(req, model, operation, input, { bad });
+    const out = parseBoundMembers(req, model, operation, input, { bad: quirks.badParameter });
     const payload = payloadMember(input, model);
     if (payload) {
       if (payload.shape.type === 'blob') {
@@ -216,8 +225,9 @@ export const restJsonCodec: Codec = {
     // Lambda's errors: `X-Amzn-ErrorType: <Code>` names the error (the SDKs read it first),
     // the body carries `Type` (User/Service) and the message under the member name the
     // error shape declares (`Message` for ResourceNotFoundException, `message` for most).
-    const shape = errorShapeFor(model, err.code);
-    const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'X-Amzn-ErrorType': err.code, ...err.headers };
+    const code = quirksOf(model).errorCodes[err.code] ?? err.code;
+    const shape = errorShapeFor(model, code);
+    const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'X-Amzn-ErrorType': code, ...err.headers };
     const body: Record<string, unknown> = { Type: err.senderFault ? 'User' : 'Service' };
     const messageKey = shape?.members?.Message && !shape.members.message ? 'Message' : 'message';
     body[messageKey] = err.message;

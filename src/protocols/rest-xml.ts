@@ -42,6 +42,7 @@ interface RestXmlQuirks {
   unknownOperation(req: WireRequest): ServiceError;
   malformedXml(): ServiceError;
   badValue(detail: string): ServiceError;
+  badUri?(detail: string): ServiceError;
   /** the error document; undefined -> the generic <ErrorResponse> */
   errorXml?(err: ServiceError, ctx: RequestContext): string;
   /** adjusts parsed input (S3's aws-chunked uploads) */
@@ -99,6 +100,7 @@ const S3_QUIRKS: RestXmlQuirks = {
   },
   malformedXml: () => new ServiceError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', { status: 400 }),
   badValue: (detail) => new ServiceError('InvalidArgument', detail, { status: 400 }),
+  badUri: () => new ServiceError('InvalidURI', "Couldn't parse the specified URI.", { status: 400 }),
   errorXml(err, ctx) {
     // S3's own error document (no <ErrorResponse> wrapper), with the error's extra members
     // (Key, BucketName, Method...) between Message and RequestId, as S3 orders them.
@@ -165,7 +167,7 @@ function decodeAwsChunked(input: Record<string, unknown>, req: WireRequest, payl
     else delete input.ContentEncoding;
   }
   const decoded = req.headers['x-amz-decoded-content-length'];
-  if (decoded !== undefined && 'ContentLength' in input && /^\d+$/.test(decoded)) input.ContentLength = Number(decoded);
+  if (decoded !== undefined && /^\d+$/.test(decoded)) input.ContentLength = Number(decoded);
   if (!payloadName) return;
   const body = input[payloadName];
   if (Buffer.isBuffer(body)) input[payloadName] = decodeChunkedBuffer(body);
@@ -472,7 +474,7 @@ export const restXmlCodec: Codec = {
     const req = quirks.rewrite(rawReq);
     const op = model.operations[operation];
     const input = ioShape(model, op?.input);
-    const out = parseBoundMembers(req, model, operation, input, { bad: quirks.badValue });
+    const out = parseBoundMembers(req, model, operation, input, { bad: quirks.badValue, badUri: quirks.badUri });
     const payload = payloadMember(input, model);
     if (payload) {
       if (payload.shape.type === 'blob') {

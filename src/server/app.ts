@@ -212,7 +212,7 @@ function unknownOperation(protocol: ProtocolName, wire: WireRequest): ServiceErr
   if (protocol === 'query') {
     const action = new URLSearchParams(wire.rawQuery).get('Action') ?? new URLSearchParams(wire.body.toString('latin1')).get('Action');
     return action
-      ? new ServiceError('InvalidAction', `The action ${action} is not valid for this web service.`)
+      ? new ServiceError('InvalidAction', `The action ${action} is not valid for this endpoint.`)
       : new ServiceError('MissingAction', 'The request must contain the parameter Action.');
   }
   if (protocol === 'json') return new ServiceError('UnknownOperationException', '');

@@ -435,3 +435,8 @@ test('botocore reads our JSON errors (SQS query-compatible, Logs plain)', { skip
   assert.deepEqual(sqsError, { Message: 'gone', Code: 'AWS.SimpleQueueService.NonExistentQueue', QueryErrorCode: 'QueueDoesNotExist', Type: 'Sender' });
   assert.deepEqual(logsError, { Message: 'no group', Code: 'ResourceNotFoundException' });
 });
+
+test('timestamps sent as ISO 8601 (zone-less means UTC) or RFC 822 strings are accepted too', () => {
+  const input = jsonCodec.parse(rawRequest('Synthetic.Echo', '{"When":"2024-01-01T00:00:00","Nested":{"When":"Tue, 29 Apr 2014 18:30:38 GMT"}}'), syntheticModel, 'Echo');
+  assert.deepEqual(input, { When: new Date('2024-01-01T00:00:00Z'), Nested: { When: new Date('2014-04-29T18:30:38Z') } });
+});

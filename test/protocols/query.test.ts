@@ -749,3 +749,27 @@ test('map keys named __proto__ stay entries', () => {
 test('codecFor picks the query codec', () => {
   assert.equal(codecFor('query'), queryCodec);
 });
+
+// Member kinds SNS, STS and IAM inputs do not have.
+const syntheticQuery: ServiceModel = {
+  metadata: { apiVersion: '2020-01-01', protocol: 'query', endpointPrefix: 'synthetic', serviceId: 'Synthetic', xmlNamespace: 'https://synthetic.example/doc/' },
+  operations: { Echo: { name: 'Echo', http: { method: 'POST', requestUri: '/' }, input: { shape: 'Doc' }, output: { shape: 'Doc', resultWrapper: 'EchoResult' } } },
+  shapes: {
+    Doc: { type: 'structure', members: { When: { shape: 'Time' }, Ratio: { shape: 'Double' }, Inner: { shape: 'Inner' } } },
+    Inner: { type: 'structure', members: { Name: { shape: 'Str' } } },
+    Time: { type: 'timestamp' },
+    Double: { type: 'double' },
+    Str: { type: 'string' },
+  },
+};
+
+test('timestamps and doubles in query parameters; a bare structure parameter is no structure', () => {
+  const req = form({ Action: 'Echo', When: '2024-02-03T04:05:06.5Z', Ratio: '0.25', Inner: '' });
+  assert.deepEqual(queryCodec.parse(req, syntheticQuery, 'Echo'), { When: new Date('2024-02-03T04:05:06.500Z'), Ratio: 0.25 });
+  assert.throws(
+    () => queryCodec.parse(form({ Action: 'Echo', When: 'last tuesday' }), syntheticQuery, 'Echo'),
+    (e: unknown) => e instanceof ServiceError && e.code === 'InvalidParameterValue' && /When/.test(e.message),
+  );
+  const res = queryCodec.serialize({ When: new Date('2024-02-03T04:05:06Z'), Ratio: NaN, Inner: { Name: 'n' } }, syntheticQuery, 'Echo', ctxFor('synthetic'));
+  assert.match(String(res.body), /<EchoResult><When>2024-02-03T04:05:06Z<\/When><Ratio>NaN<\/Ratio><Inner><Name>n<\/Name><\/Inner><\/EchoResult>/);
+});

@@ -19,7 +19,9 @@ import {
   ResourceNotFoundException,
   TooManyRequestsException,
   InvalidRequestContentException,
+  ServiceException,
 } from '@aws-sdk/client-lambda';
+import { InternalError } from '../../src/core/errors.js';
 import { restJsonCodec } from '../../src/protocols/rest-json.js';
 import { codecFor } from '../../src/protocols/index.js';
 import { loadModel } from '../../src/core/model.js';
@@ -290,5 +292,16 @@ test('unknown operation error renders as JSON with X-Amzn-ErrorType', () => {
 test('a header that cannot hold its type is a 4xx, not a crash', () => {
   // ListFunctions' MaxItems is an integer querystring member
   const wire: WireRequest = { method: 'GET', rawPath: '/2015-03-31/functions', rawQuery: 'MaxItems=ten', headers: {}, body: Buffer.alloc(0) };
-  assert.throws(() => restJsonCodec.parse(wire, model, 'ListFunctions'), (e: any) => e.status === 400);
+  assert.throws(() => restJsonCodec.parse(wire, model, 'ListFunctions'), (e: any) => e.status === 400 && e.code === 'InvalidParameterValueException');
+});
+
+test("Nimbus's internal failure reaches the SDK as Lambda's ServiceException (500)", async () => {
+  const { lambda, seen } = client(() => {
+    throw new InternalError();
+  });
+  const err = await lambda.send(new ListFunctionsCommand({})).catch((e) => e);
+  assert.ok(err instanceof ServiceException, String(err));
+  assert.equal(err.$metadata.httpStatusCode, 500);
+  assert.equal(err.$fault, 'server');
+  assert.equal(JSON.parse(seen.responseText!).Type, 'Service');
 });

@@ -36,6 +36,8 @@ export interface SqsCaller {
 
 export interface Env {
   nimbus: TestNimbus;
+  /** the injected clock, when the test asked for one */
+  clock: any;
   sqs: SqsCaller;
   close(): Promise<void>;
 }
@@ -43,7 +45,7 @@ export interface Env {
 export async function startEnv(protocol: Protocol, opts: { clock?: Clock; dataDir?: string } = {}): Promise<Env> {
   const nimbus = await startNimbus(opts);
   const sqs = protocol === 'json' ? jsonCaller(nimbus) : queryCaller(nimbus.endpoint);
-  return { nimbus, sqs, close: () => nimbus.close() };
+  return { nimbus, sqs, clock: opts.clock, close: () => nimbus.close() };
 }
 
 function withError(c: Omit<SqsCaller, 'error'>): SqsCaller {

@@ -1,7 +1,34 @@
-// Placeholder until the service is built: every operation answers NotImplemented.
+// S3 for serverless apps: buckets, objects, versions, multipart uploads and event notifications.
+// The provider is in provider.ts; this module adds the hooks the pipeline calls for CORS.
+import { ServiceError } from '../../core/errors.js';
 import type { ServiceModule } from '../types.js';
+import { S3Provider } from './provider.js';
 
-const mod: ServiceModule = {
-  createProvider: () => ({}),
+export { S3Provider } from './provider.js';
+
+/** The provider the running Nimbus created (one per process), for the pipeline's CORS hooks. */
+let active: S3Provider | undefined;
+
+export const createProvider: ServiceModule['createProvider'] = (deps) => {
+  active = new S3Provider(deps);
+  return active;
 };
-export const { createProvider } = mod;
+
+/**
+ * For the pipeline: answers an OPTIONS preflight against a bucket by its CORS configuration.
+ * Returns the status and headers to send (no body), or throws a ServiceError (403 AccessForbidden,
+ * 400 BadRequest) to render as S3 XML. `headers` is Access-Control-Request-Headers as sent.
+ */
+export function corsPreflight(bucket: string, origin: string | undefined, method: string | undefined, headers?: string | string[], provider: S3Provider | undefined = active): { status: number; headers: Record<string, string> } {
+  if (!provider) throw new ServiceError('AccessForbidden', 'CORSResponse: Bucket not found', { status: 403 });
+  return provider.corsPreflight(bucket, origin, method, headers);
+}
+
+/** For the pipeline: CORS headers to add to an actual request's response (empty when none apply). */
+export function corsResponseHeaders(bucket: string, origin: string | undefined, method: string, provider: S3Provider | undefined = active): Record<string, string> {
+  return provider ? provider.corsHeaders(bucket, origin, method) : {};
+}
+
+export async function close(provider: object): Promise<void> {
+  await (provider as S3Provider).settled?.();
+}

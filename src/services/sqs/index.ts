@@ -14,6 +14,7 @@
 // the deadline, the abort signal or shutdown.
 import { ServiceError } from '../../core/errors.js';
 import type { ServiceDeps, ServiceModule, ValidationIssue } from '../types.js';
+import { EmptyBatchRequest } from '../../generated/sqs.js';
 import { SqsProvider, invalidParameterValue, missingParameter } from './provider.js';
 
 export { SqsProvider } from './provider.js';
@@ -23,9 +24,16 @@ export { queueUrlFromArn } from './urls.js';
  * SQS predates Coral validation: a missing member is MissingParameter ("The request must
  * contain the parameter X."), a malformed one InvalidParameterValue, in both protocols.
  */
-export function validationError(issues: ValidationIssue[]): ServiceError {
+export function validationError(issues: ValidationIssue[], operation: string): ServiceError {
   const required = issues.find((i) => i.kind === 'required');
-  if (required) return missingParameter(required.path[required.path.length - 1]);
+  if (required) {
+    const member = required.path[required.path.length - 1];
+    // A query batch request without entries carries no Entries member at all.
+    if (member === 'Entries' && required.path.length === 1 && operation.endsWith('Batch')) {
+      return new EmptyBatchRequest(`There should be at least one ${operation}RequestEntry in the request.`);
+    }
+    return missingParameter(member);
+  }
   const i = issues[0];
   const param = i.path.filter((p) => !/^\d+$/.test(p)).pop() ?? 'request';
   const shown = i.value === undefined ? '' : typeof i.value === 'object' ? JSON.stringify(i.value) : String(i.value);
