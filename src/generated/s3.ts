@@ -853,6 +853,7 @@ export interface GetObjectOutput {
   ObjectLockMode?: "GOVERNANCE" | "COMPLIANCE" | (string & {});
   ObjectLockRetainUntilDate?: Date;
   ObjectLockLegalHoldStatus?: "ON" | "OFF" | (string & {});
+  StatusCode?: number;
 }
 export interface GetObjectRequest {
   Bucket: string;

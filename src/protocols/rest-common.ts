@@ -2,6 +2,7 @@
 // `http.method` + `http.requestUri`, and the HTTP bindings of members (uri labels,
 // querystring, headers, header prefix maps, status code, payload). Knows no service; the
 // few places where a service departs from the generic rules take a hook from the codec.
+import zlib from 'node:zlib';
 import { ServiceError } from '../core/errors.js';
 import type { Operation, ServiceModel, Shape, ShapeRef } from '../core/model.js';
 import type { WireRequest } from './types.js';
@@ -454,4 +455,68 @@ export function isStreamingPayload(model: ServiceModel, operation: string): bool
 /** The members that go in the document body when there is no payload member. */
 export function bodyMembers(shape: Shape): [string, ShapeRef][] {
   return Object.entries(shape.members ?? {}).filter(([, ref]) => !isBound(ref));
+}
+
+// ---------------------------------------------------------------------------------------
+// Event streams (application/vnd.amazon.eventstream): Lambda InvokeWithResponseStream
+
+/**
+ * Frames events as the AWS event stream binary format: per message a prelude (total length,
+ * headers length, CRC32 of both), headers (`:message-type`, `:event-type`, `:content-type`,
+ * all strings), the payload and a CRC32 of the whole message. An event member that is an
+ * `eventpayload` blob is sent as raw bytes; any other event is sent as the document the
+ * codec renders (`renderEvent`). `events` is the payload member's value: a list of
+ * single-member objects such as `{ PayloadChunk: { Payload } }`.
+ */
+export function encodeEventStream(
+  events: Iterable<Record<string, unknown>>,
+  streamShape: Shape,
+  model: ServiceModel,
+  renderEvent: (value: Record<string, unknown>, ref: ShapeRef) => { body: Buffer; contentType: string },
+): Buffer {
+  const messages: Buffer[] = [];
+  for (const event of events) {
+    for (const [eventType, value] of Object.entries(event)) {
+      const ref = streamShape.members?.[eventType];
+      if (!ref || value === undefined || value === null) continue;
+      const eventShape = model.shapes[ref.shape];
+      const payloadMember = Object.entries(eventShape.members ?? {}).find(([, r]) => r.eventpayload);
+      let body: Buffer;
+      let contentType: string;
+      if (payloadMember && model.shapes[payloadMember[1].shape].type === 'blob') {
+        const raw = (value as Record<string, unknown>)[payloadMember[0]];
+        body = Buffer.isBuffer(raw) ? raw : raw instanceof Uint8Array ? Buffer.from(raw) : Buffer.from(raw === undefined ? '' : String(raw));
+        contentType = 'application/octet-stream';
+      } else {
+        ({ body, contentType } = renderEvent(value as Record<string, unknown>, ref));
+      }
+      messages.push(eventMessage({ ':event-type': eventType, ':content-type': contentType, ':message-type': 'event' }, body));
+    }
+  }
+  return Buffer.concat(messages);
+}
+
+function eventMessage(headers: Record<string, string>, payload: Buffer): Buffer {
+  const headerParts: Buffer[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const n = Buffer.from(name, 'utf8');
+    const v = Buffer.from(value, 'utf8');
+    const h = Buffer.alloc(1 + n.length + 1 + 2 + v.length);
+    h.writeUInt8(n.length, 0);
+    n.copy(h, 1);
+    h.writeUInt8(7, 1 + n.length); // 7 = string
+    h.writeUInt16BE(v.length, 2 + n.length);
+    v.copy(h, 4 + n.length);
+    headerParts.push(h);
+  }
+  const headerBytes = Buffer.concat(headerParts);
+  const total = 12 + headerBytes.length + payload.length + 4;
+  const prelude = Buffer.alloc(12);
+  prelude.writeUInt32BE(total, 0);
+  prelude.writeUInt32BE(headerBytes.length, 4);
+  prelude.writeUInt32BE(zlib.crc32(prelude.subarray(0, 8)), 8);
+  const withoutCrc = Buffer.concat([prelude, headerBytes, payload]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(withoutCrc), 0);
+  return Buffer.concat([withoutCrc, crc]);
 }

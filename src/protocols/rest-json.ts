@@ -8,6 +8,7 @@ import type { ServiceModel, Shape, ShapeRef } from '../core/model.js';
 import type { Codec, WireRequest, WireResponse } from './types.js';
 import {
   bodyMembers,
+  encodeEventStream,
   ioShape,
   isBound,
   isStreamingPayload,
@@ -212,6 +213,16 @@ export const restJsonCodec: Codec = {
         // Lambda sends Invoke's raw payload as application/json whatever the function returned.
         headers['Content-Type'] ??= 'application/json';
         return { status, headers, body: typeof v === 'string' || Buffer.isBuffer(v) ? v : v instanceof Uint8Array ? Buffer.from(v) : (v as WireResponse['body']) };
+      }
+      if (payload.shape.eventstream) {
+        // Nimbus sends the whole event stream at once (the provider hands over the events).
+        headers['Content-Type'] ??= 'application/vnd.amazon.eventstream';
+        const events = Array.isArray(v) ? (v as Record<string, unknown>[]) : [v as Record<string, unknown>];
+        const body = encodeEventStream(events, payload.shape, model, (value, ref) => ({
+          body: Buffer.from(JSON.stringify(toJson(value, ref, model) ?? {})),
+          contentType: 'application/json',
+        }));
+        return { status, headers, body };
       }
       headers['Content-Type'] = 'application/json';
       return { status, headers, body: JSON.stringify(toJson(v, payload.ref, model) ?? {}) };

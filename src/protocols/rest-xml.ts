@@ -49,6 +49,8 @@ interface RestXmlQuirks {
   afterParse?(input: Record<string, unknown>, req: WireRequest, payloadName: string | undefined): void;
   /** Content-Type of a blob payload response that names none */
   defaultBlobContentType: string;
+  /** a status the model cannot express */
+  statusFor?(operation: string, output: Record<string, unknown>): number | undefined;
 }
 
 const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -112,6 +114,9 @@ const S3_QUIRKS: RestXmlQuirks = {
   afterParse: decodeAwsChunked,
   // S3 stores objects uploaded without a Content-Type as binary/octet-stream.
   defaultBlobContentType: 'binary/octet-stream',
+  // A ranged GET answers 206 Partial Content (RFC 9110; the S3 GetObject reference), which
+  // botocore's model has no member for: the provider says so by setting ContentRange.
+  statusFor: (operation, output) => (operation === 'GetObject' && typeof output.ContentRange === 'string' ? 206 : undefined),
 };
 
 /** Nimbus's internal failure code in S3's vocabulary. */
@@ -185,7 +190,12 @@ function decodeChunkedBuffer(buf: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
-class AwsChunkedDecoder extends Transform {
+/**
+ * Decodes an aws-chunked body. The trailing headers (the SDKs' `x-amz-checksum-<algo>`) are
+ * kept, lower-cased, on `trailers`, complete before the stream ends, for the provider to check.
+ */
+export class AwsChunkedDecoder extends Transform {
+  readonly trailers: Record<string, string> = {};
   private pending: Buffer = Buffer.alloc(0);
   private remaining = 0;
   private state: 'size' | 'data' | 'crlf' | 'done' = 'size';
@@ -201,14 +211,31 @@ class AwsChunkedDecoder extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.state !== 'done') cb(new ServiceError('IncompleteBody', 'The aws-chunked body ended before its final chunk.', { status: 400 }));
-    else cb();
+    if (this.state !== 'done') {
+      cb(new ServiceError('IncompleteBody', 'The aws-chunked body ended before its final chunk.', { status: 400 }));
+      return;
+    }
+    this.readTrailers(true);
+    cb();
+  }
+
+  private readTrailers(final: boolean): void {
+    for (;;) {
+      const eol = this.pending.indexOf('\r\n');
+      if (eol < 0 && !final) return;
+      const line = (eol < 0 ? this.pending : this.pending.subarray(0, eol)).toString('latin1');
+      this.pending = eol < 0 ? Buffer.alloc(0) : this.pending.subarray(eol + 2);
+      const colon = line.indexOf(':');
+      if (colon > 0) this.trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      if (eol < 0 || this.pending.length === 0) return;
+    }
   }
 
   private drain(): void {
     for (;;) {
       if (this.state === 'done') {
-        this.pending = Buffer.alloc(0); // trailers (checksums) are not kept
+        if (this.pending.length > 64 * 1024) throw new Error('aws-chunked trailers too long');
+        this.readTrailers(false);
         return;
       }
       if (this.state === 'size') {
@@ -501,7 +528,7 @@ export const restXmlCodec: Codec = {
     const shape = ioShape(model, op?.output);
     const values = (output ?? {}) as Record<string, unknown>;
     const headers: Record<string, string | string[]> = {};
-    const status = serializeBoundMembers(values, shape, model, headers) ?? op?.http.responseCode ?? 200;
+    const status = serializeBoundMembers(values, shape, model, headers) ?? quirks.statusFor?.(operation, values) ?? op?.http.responseCode ?? 200;
     const docNs: Record<string, string> = quirks.xmlns ? { xmlns: quirks.xmlns } : {};
     const textRoot = quirks.textRoots[operation];
     if (textRoot) {

@@ -184,7 +184,7 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
       if (bodyFirst) assertUtf8(wire.body, found.protocol);
     }
     if (bodyFirst) op = codec.resolveOperation(wire, model);
-    if (!op) throw unknownOperation(found.protocol, wire);
+    if (!op) throw codec.unknownOperationError?.(wire, model) ?? unknownOperation(found.protocol, wire);
     operation = ctx.operation = op;
     if (opts.log.enabled('debug') && wire.body.length) opts.log.debug(`${service} ${op} request body: ${wire.body.subarray(0, 4096).toString('utf8')}`);
     const input = codec.parse(wire, model, op);

@@ -13,3 +13,9 @@ export const NODE_ZIP = () => zipOf({ 'index.mjs': 'export const handler = async
 
 let n = 0;
 export const uniqueName = (prefix = 'fn') => `${prefix}-${process.pid}-${++n}`;
+
+/** A zip whose entry escapes the extraction root ("../evil.js"): adm-zip refuses to write one, so the name is patched in. */
+export function zipSlip(): Buffer {
+  const z = zipOf({ 'zz/evil.js': 'x' });
+  return Buffer.from(z.toString('latin1').split('zz/evil.js').join('../evil.js'), 'latin1');
+}

@@ -7,13 +7,8 @@ import type { FunctionSnapshot } from '../../src/lambda/types.js';
 export function zipOf(files: Record<string, string | { content: string; mode: number }>): Buffer {
   const zip = new AdmZip();
   for (const [name, v] of Object.entries(files)) {
-    const content = typeof v === 'string' ? v : v.content;
-    zip.addFile(name, Buffer.from(content));
-    if (typeof v !== 'string') {
-      const entry = zip.getEntry(name)!;
-      entry.header.made = 0x314; // made on unix, so the mode is honoured
-      entry.attr = (v.mode | 0o100000) << 16;
-    }
+    if (typeof v === 'string') zip.addFile(name, Buffer.from(v));
+    else zip.addFile(name, Buffer.from(v.content), '', v.mode);
   }
   return zip.toBuffer();
 }

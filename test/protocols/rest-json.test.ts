@@ -7,6 +7,7 @@ import {
   LambdaClient,
   CreateFunctionCommand,
   InvokeCommand,
+  InvokeWithResponseStreamCommand,
   ListFunctionsCommand,
   GetFunctionCommand,
   UpdateAliasCommand,
@@ -304,4 +305,23 @@ test("Nimbus's internal failure reaches the SDK as Lambda's ServiceException (50
   assert.equal(err.$metadata.httpStatusCode, 500);
   assert.equal(err.$fault, 'server');
   assert.equal(JSON.parse(seen.responseText!).Type, 'Service');
+});
+
+test('InvokeWithResponseStream: events framed as an AWS event stream, read back by the SDK', async () => {
+  const { lambda, seen } = client(() => ({
+    StatusCode: 200,
+    ExecutedVersion: '$LATEST',
+    ResponseStreamContentType: 'application/vnd.amazon.eventstream',
+    EventStream: [{ PayloadChunk: { Payload: Buffer.from('{"part":1}') } }, { PayloadChunk: { Payload: Buffer.from('[2]') } }, { InvokeComplete: { LogResult: 'bG9n' } }],
+  }));
+  const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'f', Payload: Buffer.from('{}'), LogType: 'Tail' }));
+  assert.equal(seen.op, 'InvokeWithResponseStream');
+  assert.equal(out.StatusCode, 200);
+  assert.equal(out.ExecutedVersion, '$LATEST');
+  const events: unknown[] = [];
+  for await (const e of out.EventStream!) {
+    if (e.PayloadChunk) events.push({ chunk: Buffer.from(e.PayloadChunk.Payload!).toString() });
+    else if (e.InvokeComplete) events.push({ complete: e.InvokeComplete });
+  }
+  assert.deepEqual(events, [{ chunk: '{"part":1}' }, { chunk: '[2]' }, { complete: { LogResult: 'bG9n' } }]);
 });

@@ -27,7 +27,7 @@ import {
   S3ServiceException,
   type NotificationConfiguration,
 } from '@aws-sdk/client-s3';
-import { restXmlCodec } from '../../src/protocols/rest-xml.js';
+import { restXmlCodec, AwsChunkedDecoder } from '../../src/protocols/rest-xml.js';
 import { s3HostAddressing, toPathStyle } from '../../src/protocols/s3-addressing.js';
 import { loadModel } from '../../src/core/model.js';
 import { NoSuchKey as NimbusNoSuchKey, NoSuchBucket as NimbusNoSuchBucket } from '../../src/generated/s3.js';
@@ -135,6 +135,8 @@ for (const forcePathStyle of [true, false]) {
     assert.equal(seen.op, 'GetObject');
     assert.deepEqual(seen.input, { Bucket: 'b', Key: 'a/b.txt', Range: 'bytes=1-3', ResponseContentType: 'text/csv', IfNoneMatch: '"zzz"' });
     assert.equal(seen.response!.headers['Last-Modified'], 'Thu, 01 Jan 2026 00:00:00 GMT');
+    assert.equal(seen.response!.status, 206);
+    assert.equal(out.$metadata.httpStatusCode, 206);
     assert.equal(await out.Body!.transformToString(), 'ell');
     assert.equal(out.ContentLength, 3);
     assert.equal(out.ContentRange, 'bytes 1-3/5');
@@ -335,10 +337,12 @@ test('GetBucketLocation: a text root element, empty for us-east-1', async () => 
 
 test('PutObject with the SDK default checksums: aws-chunked stream decoded, ContentLength decoded', async () => {
   let body: Buffer | undefined;
+  let trailers: Record<string, string> | undefined;
   const { s3, seen } = client(
     true,
     async (_op, input) => {
       body = await readAll(input.Body);
+      trailers = (input.Body as { trailers?: Record<string, string> }).trailers;
       return { ETag: '"e"' };
     },
     { requestChecksumCalculation: 'WHEN_SUPPORTED' },
@@ -348,6 +352,9 @@ test('PutObject with the SDK default checksums: aws-chunked stream decoded, Cont
   assert.equal(seen.op, 'PutObject');
   assert.equal(seen.wire!.headers['content-encoding'], 'gzip,aws-chunked');
   assert.deepEqual(body, data);
+  // the SDK's trailing checksum is handed over for the provider to verify
+  assert.equal(seen.wire!.headers['x-amz-trailer'], 'x-amz-checksum-crc32');
+  assert.match(trailers?.['x-amz-checksum-crc32'] ?? '', /^[A-Za-z0-9+/]{6}==$/);
   assert.equal(seen.input!.ContentLength, data.length);
   // the SDK's transfer encoding is not the object's: only the caller's gzip is kept
   assert.equal(seen.input!.ContentEncoding, 'gzip');
@@ -429,4 +436,23 @@ test('the SDK sees the S3ServiceException base for errors it has no class for', 
   assert.equal(err.name, 'InvalidBucketName');
   assert.equal((err as { BucketName?: string }).BucketName, 'A_B');
   assert.equal(err.$metadata.httpStatusCode, 400);
+});
+
+test('aws-chunked with SigV4 chunk signatures, fed a few bytes at a time', async () => {
+  const sig = ';chunk-signature=' + 'a'.repeat(64);
+  const encoded = Buffer.from(`5${sig}\r\nhello\r\n6${sig}\r\n world\r\n0${sig}\r\nx-amz-checksum-sha256:abc=\r\n\r\n`);
+  const decoder = new AwsChunkedDecoder();
+  const out = readAll(decoder);
+  for (let i = 0; i < encoded.length; i += 3) decoder.write(encoded.subarray(i, i + 3));
+  decoder.end();
+  assert.equal((await out).toString(), 'hello world');
+  assert.deepEqual(decoder.trailers, { 'x-amz-checksum-sha256': 'abc=' });
+  // a body cut before its final chunk is an error, not a silently short object
+  const cut = new AwsChunkedDecoder();
+  const failed = readAll(cut).then(
+    () => undefined,
+    (e) => e,
+  );
+  cut.end(Buffer.from('5\r\nhel'));
+  assert.equal((await failed)?.code, 'IncompleteBody');
 });

@@ -258,12 +258,13 @@ async function runLoop(handler) {
     }
     if (inFlight !== id) continue; // already answered by an uncaught exception
     inFlight = undefined;
-    fs.writeSync(1, `\u0000NIMBUS_END ${id}\n`);
     if (failed) {
       const rec = errorRecord(result);
       writeLog('ERROR', [`Invoke Error \t${JSON.stringify(rec)}`]);
+      fs.writeSync(1, `\u0000NIMBUS_END ${id}\n`);
       await api('POST', `/2018-06-01/runtime/invocation/${id}/error`, JSON.stringify(rec), { 'content-type': 'application/json', 'lambda-runtime-function-error-type': rec.errorType });
     } else {
+      fs.writeSync(1, `\u0000NIMBUS_END ${id}\n`);
       let body;
       try {
         body = JSON.stringify(result === undefined ? null : result);

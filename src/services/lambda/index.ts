@@ -8,14 +8,62 @@ import type { RequestContext } from '../../core/context.js';
 import { LambdaProvider, type LambdaProviderOptions } from './provider.js';
 import { validationError } from './errors.js';
 import { EventSourceMappings, handleMappingDeveloperRoute } from './esm.js';
+import { createInvoker, type Invoker, type InvokeControl } from './invoke.js';
+import type { UrlTarget } from './urls.js';
 
 export { LambdaProvider, ControlPlane } from './provider.js';
 export type { ResolvedFunction, FunctionUrlTarget, ExecutionHooks } from './provider.js';
 
-type LambdaModuleProvider = LambdaProvider & { mappings?: EventSourceMappings };
+type LambdaModuleProvider = LambdaProvider & { mappings?: EventSourceMappings; invoker?: Invoker };
 
-export function createLambdaProvider(deps: ServiceDeps, opts: LambdaProviderOptions = {}): LambdaModuleProvider {
+/** The control plane seen through the invoker's InvokeControl contract (see the header of invoke.ts). */
+export function invokeControlOf(provider: LambdaProvider): InvokeControl {
+  const control = provider.control;
+  return {
+    resolve(scope, functionName, qualifier) {
+      const r = control.resolveFunction(scope.accountId, scope.region, functionName, qualifier);
+      const first = r.candidates[0].snapshot;
+      const q = r.alias ?? (r.invokedFunctionArn.split(':').length > 7 ? r.invokedFunctionArn.split(':')[7] : undefined);
+      const eventInvokeConfig = control.eventInvokeConfig(first.accountId, first.region, first.functionName, q);
+      return {
+        functionName: first.functionName,
+        functionArn: first.functionArn,
+        qualifier: q,
+        versions: r.candidates.map((c, i) => (i === 0 ? { fn: c.snapshot } : { fn: c.snapshot, weight: c.weight })),
+        ...(r.reservedConcurrency !== null ? { reservedConcurrency: r.reservedConcurrency } : {}),
+        recursiveLoop: control.recursiveLoop(first.accountId, first.region, first.functionName),
+        ...(eventInvokeConfig ? { eventInvokeConfig } : {}),
+      };
+    },
+    urlTarget(urlId): UrlTarget | undefined {
+      const t = control.functionUrl(urlId);
+      return t && { accountId: t.accountId, region: t.region, functionName: t.functionName, qualifier: t.qualifier, AuthType: t.authType, ...(t.cors ? { Cors: t.cors } : {}), InvokeMode: t.invokeMode };
+    },
+  };
+}
+
+export function createLambdaProvider(deps: ServiceDeps, opts: LambdaProviderOptions & { withInvoker?: boolean } = {}): LambdaModuleProvider {
   const provider: LambdaModuleProvider = new LambdaProvider(deps, opts);
+  if (opts.withInvoker !== false) {
+    const invoker = createInvoker({ deps, control: invokeControlOf(provider) });
+    provider.invoker = invoker;
+    provider.attachExecution({
+      Invoke: (input, ctx) => invoker.Invoke(input, ctx),
+      InvokeAsync: (input, ctx) => invoker.InvokeAsync(input, ctx),
+      InvokeWithResponseStream: (input, ctx) => invoker.InvokeWithResponseStream(input, ctx),
+      handleUrl: (req, ctx) => invoker.handleUrl(req, ctx),
+      provision: (fn, count) => invoker.provision(fn, count),
+      // Updates change the revisionId, which retires environments by itself; versions that are
+      // deleted (or the whole function) are retired explicitly.
+      onFunctionChanged: (qualifiedArn) => {
+        const parts = qualifiedArn.split(':');
+        const version = parts.pop()!;
+        if (version !== '$LATEST' || deps.db.prepare('SELECT 1 FROM lambda_functions WHERE account_id = ? AND region = ? AND name = ?').get(parts[4], parts[3], parts[6]) === undefined) {
+          invoker.retire(parts.join(':'), version);
+        }
+      },
+    });
+  }
   const mappings = new EventSourceMappings(deps, {
     resolve: async (ctx, functionName) => {
       const resolved = provider.control.resolveFunction(ctx.accountId, ctx.region, functionName);
@@ -67,6 +115,7 @@ const mod: ServiceModule = {
   handleRaw,
   close: async (p) => {
     await (p as LambdaModuleProvider).mappings?.close();
+    await (p as LambdaModuleProvider).invoker?.close();
   },
 };
 

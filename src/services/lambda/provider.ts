@@ -61,6 +61,8 @@ export interface ExecutionHooks {
    * (`arn:aws:lambda:<region>:<account>:function:<name>:$LATEST`, or `:<n>` for deleted versions).
    */
   onFunctionChanged?: (qualifiedArn: string) => void;
+  /** PutProvisionedConcurrencyConfig: pre-start `count` environments of the version. */
+  provision?: (fn: FunctionSnapshot, count: number) => Promise<void>;
 }
 
 export interface LambdaProviderOptions {
@@ -108,7 +110,10 @@ export class LambdaProvider {
     if (hooks.InvokeWithResponseStream) this.InvokeWithResponseStream = hooks.InvokeWithResponseStream;
     if (hooks.onFunctionChanged) this.changeHooks.push(hooks.onFunctionChanged);
     if (hooks.handleUrl) this.urlHandler = hooks.handleUrl;
+    if (hooks.provision) this.provisionHook = hooks.provision;
   }
+
+  private provisionHook?: ExecutionHooks['provision'];
 
   get functionUrlHandler() {
     return this.urlHandler;
@@ -903,6 +908,10 @@ export class LambdaProvider {
     const lastModified = lambdaTime(this.now());
     // Nothing is pre-warmed: the config is READY at once; the Put answers IN_PROGRESS as AWS does.
     this.store.putSetting(ref.accountId, ref.region, ref.name, 'provisioned', q, { requested: n, lastModified });
+    if (this.provisionHook) {
+      const snapshot = this.control.pickVersion(this.control.resolveFunction(ref.accountId, ref.region, ref.name, q), () => 0);
+      this.provisionHook(snapshot, n).catch((e) => this.deps.log.warn(`lambda: provisioning ${this.arn(ref, q)} failed: ${(e as Error).message}`));
+    }
     return { RequestedProvisionedConcurrentExecutions: n, AvailableProvisionedConcurrentExecutions: 0, AllocatedProvisionedConcurrentExecutions: 0, Status: 'IN_PROGRESS', LastModified: lastModified };
   }
 
@@ -1217,6 +1226,7 @@ export class ControlPlane {
       logFormat: c.LoggingConfig?.LogFormat === 'JSON' ? 'JSON' : 'Text',
       packageType: c.PackageType === 'Image' ? 'Image' : 'Zip',
       revisionId: c.RevisionId ?? '',
+      ...(c.DeadLetterConfig?.TargetArn ? { deadLetterTargetArn: c.DeadLetterConfig.TargetArn } : {}),
     };
   }
 

@@ -29,6 +29,18 @@ export function corsResponseHeaders(bucket: string, origin: string | undefined, 
   return provider ? provider.corsHeaders(bucket, origin, method) : {};
 }
 
+/**
+ * S3 has no Coral-style ValidationException: a document missing a required element is
+ * MalformedXML, anything else an InvalidArgument / InvalidRequest.
+ */
+export const validationError: NonNullable<ServiceModule['validationError']> = (issues) => {
+  const first = issues[0];
+  if (first?.kind === 'required' && first.path.length > 1) return new ServiceError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', { status: 400 });
+  if (first?.kind === 'required') return new ServiceError('InvalidRequest', `Missing required parameter: ${first.path.join('.')}`, { status: 400 });
+  const name = first?.path.join('.') ?? '';
+  return new ServiceError('InvalidArgument', `Invalid argument: ${name}`, { status: 400, fields: { ArgumentName: name, ArgumentValue: first?.value === undefined ? undefined : String(first.value) } });
+};
+
 export async function close(provider: object): Promise<void> {
   await (provider as S3Provider).settled?.();
 }

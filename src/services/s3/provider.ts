@@ -544,6 +544,7 @@ export class S3Provider implements S3.S3Api {
   GetObject(input: S3.GetObjectRequest): S3.GetObjectOutput {
     const { out, start, end, chunks } = this.readObject(input, 'GET');
     out.Body = readChunks(this.deps.blobs, chunks, start, end);
+    if (out.ContentRange !== undefined) out.StatusCode = 206;
     return out as S3.GetObjectOutput;
   }
 
@@ -824,8 +825,12 @@ export class S3Provider implements S3.S3Api {
     let last: string | undefined;
     let lastPrefix: string | undefined;
     let lastRow: T | undefined;
-    if (opts.maxKeys === 0) return { contents, prefixes, truncated, last, lastRow };
-    for (const row of rows) {
+    const iterator = rows[Symbol.iterator]();
+    // Always finish the iterator: an open SQLite statement keeps the connection busy.
+    try {
+      if (opts.maxKeys === 0) return { contents, prefixes, truncated, last, lastRow };
+      for (let next = iterator.next(); !next.done; next = iterator.next()) {
+        const row = next.value;
       if (!row.key.startsWith(opts.prefix)) {
         if (row.key > opts.prefix) break;
         continue;
@@ -853,6 +858,9 @@ export class S3Provider implements S3.S3Api {
       contents.push(row);
       last = row.key;
       lastRow = row;
+      }
+    } finally {
+      iterator.return?.();
     }
     return { contents, prefixes, truncated, last, lastRow };
   }
@@ -1078,15 +1086,18 @@ export class S3Provider implements S3.S3Api {
     if (!requested.length) throw E.malformedXml();
     this.checkWriteConditions(b, input.Key, input);
     let previous = 0;
-    const parts = requested.map((p, i) => {
+    for (const p of requested) {
+      if ((p.PartNumber ?? 0) <= previous) throw E.invalidPartOrder(u.upload_id);
+      previous = p.PartNumber ?? 0;
+    }
+    const parts = requested.map((p) => {
       const n = p.PartNumber ?? 0;
-      if (n <= previous) throw E.invalidPartOrder(u.upload_id);
-      previous = n;
       const stored = this.store.part(u.upload_id, n);
-      const etag = (p.ETag ?? '').replace(/"/g, '');
-      if (!stored || stored.etag !== etag) throw E.invalidPart(u.upload_id, n, p.ETag ?? '');
-      if (i < requested.length - 1 && stored.size < MIN_PART_SIZE) throw E.entityTooSmall(stored.size, n, p.ETag ?? '');
+      if (!stored || stored.etag !== (p.ETag ?? '').replace(/"/g, '')) throw E.invalidPart(u.upload_id, n, p.ETag ?? '');
       return stored;
+    });
+    parts.forEach((p, i) => {
+      if (i < parts.length - 1 && p.size < MIN_PART_SIZE) throw E.entityTooSmall(p.size, p.part_number, quote(p.etag));
     });
     // The multipart ETag: MD5 of the concatenated binary part MD5s, then "-<part count>".
     const md5 = crypto.createHash('md5');
