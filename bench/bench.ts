@@ -179,6 +179,8 @@ export async function runBench(opts: BenchOptions, log: (msg: string) => void = 
 }
 
 async function main(): Promise<void> {
+  // A stray rejection in one scenario must not end the whole run.
+  process.on('unhandledRejection', (err) => process.stderr.write(`bench: unhandled rejection: ${describeError(err)}\n`));
   const opts = parseArgs(process.argv.slice(2));
   if (opts.list) {
     for (const s of scenarios) process.stdout.write(`${s.name.padEnd(24)} ${s.optional ? '(optional) ' : ''}${s.title}\n`);

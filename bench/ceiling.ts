@@ -171,8 +171,15 @@ export function answer(method: string, url: string, headers: http.IncomingHttpHe
 
 export function createCeilingServer(): http.Server {
   const server = http.createServer((req, res) => {
+    // Only small bodies are kept (query actions); object uploads are read and dropped.
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let kept = 0;
+    req.on('data', (c: Buffer) => {
+      if (kept < 65_536) {
+        chunks.push(c);
+        kept += c.length;
+      }
+    });
     req.on('end', () => {
       const a = answer(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks).toString('latin1'));
       res.writeHead(a.status, { ...a.headers, 'x-amzn-requestid': REQUEST_ID, 'x-amz-request-id': REQUEST_ID, 'content-length': Buffer.byteLength(a.body) });

@@ -87,6 +87,15 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Marks a promise that is awaited only later as handled, so that if it rejects while the caller
+ * is still awaiting something else the process does not die of an unhandled rejection.
+ */
+export function awaitLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

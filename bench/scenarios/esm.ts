@@ -3,7 +3,7 @@
 import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CEILING_MESSAGE_BODY } from '../ceiling.js';
-import { measureLoad, runRound, sampleSequential, sleep, withTimeout } from '../harness/measure.js';
+import { awaitLater, measureLoad, runRound, sampleSequential, sleep, withTimeout } from '../harness/measure.js';
 import { createFunction, ensureRole, REPORTING_HANDLER, zipOf } from '../harness/lambda.js';
 import { epochMs } from '../harness/sink.js';
 import { summarize } from '../harness/stats.js';
@@ -28,12 +28,12 @@ async function mappedQueue(ctx: ScenarioContext, prefix: string): Promise<{ queu
   // A direct invoke first: if Lambda cannot run the handler yet, the scenario is skipped at
   // once instead of waiting for a mapping that can never deliver.
   const probe = ctx.unique('probe');
-  const reached = sink.waitFor(probe, 30_000);
   const out = await ctx.nimbus.clients.lambda.send(
     new InvokeCommand({ FunctionName, Payload: new TextEncoder().encode(JSON.stringify({ Records: [{ body: probe }] })) }),
   );
   if (out.FunctionError) throw new SkipScenario(`the reporting handler failed: ${Buffer.from(out.Payload ?? []).toString('utf8').slice(0, 160)}`);
-  await reached;
+  // A RequestResponse invoke returns after the handler's report, so the sink has it already.
+  await sink.waitFor(probe, 5_000);
   const queue = await createDeliveryQueue(ctx.nimbus.clients.sqs, ctx.unique(prefix));
   const mapping = await ctx.nimbus.clients.lambda.send(
     new CreateEventSourceMappingCommand({ FunctionName, EventSourceArn: queue.arn, BatchSize: 10, MaximumBatchingWindowInSeconds: 0 }),
@@ -58,7 +58,7 @@ export const esmLatency: Scenario = {
     });
     const sendAndWait = async (body: string, timeoutMs: number) => {
       const t0 = epochMs();
-      const started = sink.waitFor(body, timeoutMs);
+      const started = awaitLater(sink.waitFor(body, timeoutMs));
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
       return (await withTimeout(started, timeoutMs + 1000, 'esm')) - t0;
     };
@@ -112,12 +112,12 @@ export const esmDrain: Scenario = {
       );
       const sent = produce.samples.length * 10;
       const lastSend = epochMs();
-      await withTimeout(done, ctx.ms(60_000), `draining ${total} messages`).catch(() => undefined);
+      await withTimeout(done, ctx.ms(45_000), `draining ${total} messages`).catch(() => undefined);
       if (handled.size === 0) throw new SkipScenario(`the mapping delivered none of ${sent} messages`);
       const produceRate = (sent * 1000) / (lastSend - firstSend);
       const drainRate = (handled.size * 1000) / (Math.max(lastHandled, lastSend) - firstSend);
       const goal = goalMin(0.9, 'drain >= 90%');
-      const ratio = handled.size < sent ? 0 : drainRate / produceRate;
+      const ratio = drainRate / produceRate;
       ctx.emit({
         scenario: this.name,
         metric: `${sent} messages: drain msg/s vs produce msg/s`,
@@ -125,8 +125,8 @@ export const esmDrain: Scenario = {
         ceilingOpsPerSec: produceRate,
         ratio,
         goal,
-        ok: judge(ratio, goal),
-        note: `${handled.size}/${sent} handled; ceiling column: produce msg/s (SendMessageBatch c8)`,
+        ok: handled.size >= sent && judge(ratio, goal),
+        note: `${handled.size}/${sent} handled${handled.size < sent ? ' (gave up waiting)' : ''}; ceiling column: produce msg/s (SendMessageBatch c8)`,
       });
     } finally {
       sink.onReport(undefined);

@@ -3,7 +3,7 @@
 import { CreateTopicCommand, PublishCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CEILING_MESSAGE_BODY } from '../ceiling.js';
-import { compareLoad, measureLoad, sampleSequential, withTimeout } from '../harness/measure.js';
+import { awaitLater, compareLoad, measureLoad, sampleSequential, withTimeout } from '../harness/measure.js';
 import { epochMs } from '../harness/sink.js';
 import { summarize } from '../harness/stats.js';
 import { goalMax, judge, latencyRow, throughputRow, type Scenario, type ScenarioContext } from '../harness/types.js';
@@ -88,7 +88,7 @@ export const snsPublishToReceive: Scenario = {
     });
     const samples = await sampleSequential(ctx.count(40, 5), ctx.ms(20_000), async (i) => {
       const marker = `${ctx.unique('p2r')}-${i}`;
-      const received = receiveMarker(sqs, QueueUrl, marker, 10_000);
+      const received = awaitLater(receiveMarker(sqs, QueueUrl, marker, 10_000));
       const t0 = epochMs();
       await sns.send(new PublishCommand({ TopicArn: topicArn, Message: marker }));
       return (await withTimeout(received, 11_000, 'publish-to-receive')) - t0;

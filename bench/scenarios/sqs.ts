@@ -118,7 +118,7 @@ export const sqsReceiveDepth: Scenario = {
     const deep = await createQueue(sqs, ctx.unique('deep'));
     await fill(ctx, small, 10, 10_000);
     const t0 = nowMs();
-    const depth = await fill(ctx, deep, ctx.count(ctx.options.deepQueue, 1000), ctx.ms(30_000));
+    const depth = await fill(ctx, deep, ctx.count(ctx.options.deepQueue, 1000), ctx.ms(25_000));
     ctx.log(`queued ${depth} messages in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
     const n = ctx.count(300, 30);
     // The shallow queue keeps its 10 messages visible (VisibilityTimeout 0); on the deep one

@@ -6,7 +6,10 @@
 // between the two servers so a noisy neighbour slows both alike.
 //
 //   node --import tsx scripts/perf/hotpath.ts [--calls 1500] [--rounds 2] [--only startup,sts,sqs]
-//        [--from dist|src] [--profile DIR]
+//        [--spawns 5] [--from dist|src] [--profile DIR] [--log-level info]
+//
+// "start-up CPU" is the CPU time (all threads) a server used until its first healthy answer:
+// unlike wall time it does not move with the load other processes put on the machine.
 //
 // --from dist (default) compiles the tree with tsc into a temporary directory and runs
 // `node <tmp>/dist/src/main.js`, as users and the bench do; --from src runs src/main.ts through
@@ -75,9 +78,23 @@ function rss(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** CPU time (all threads) a process has used, in ms: start-up cost independent of machine load. */
+function cpuMs(pid: number): number {
+  let ns = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return ns / 1e6;
+}
+
 interface Server {
   endpoint: string;
   startupMs: number;
+  startupCpuMs: number;
   pid: number;
   stop(): Promise<void>;
 }
@@ -106,9 +123,11 @@ async function start(kind: Kind): Promise<Server> {
   child.stdout!.on('data', (c: Buffer) => (output = (output + c).slice(-4000)));
   child.stderr!.on('data', (c: Buffer) => (output = (output + c).slice(-4000)));
   let startupMs = NaN;
+  let startupCpuMs = NaN;
   while (now() - t0 < 20_000 && child.exitCode === null) {
     if (await healthy(port)) {
       startupMs = now() - t0;
+      startupCpuMs = cpuMs(child.pid!);
       break;
     }
     await sleep(5);
@@ -127,7 +146,7 @@ async function start(kind: Kind): Promise<Server> {
     await stop();
     throw new Error(`${kind} did not become healthy: ${output}`);
   }
-  return { endpoint: `http://127.0.0.1:${port}`, startupMs, pid: child.pid!, stop };
+  return { endpoint: `http://127.0.0.1:${port}`, startupMs, startupCpuMs, pid: child.pid!, stop };
 }
 
 function clientsFor(endpoint: string) {
@@ -180,23 +199,38 @@ function report(metric: string, trivial: number, nimbus: number, goal: { max?: n
 }
 
 /** c1 p50 and c16 throughput of one operation, alternating rounds between the two servers. */
-async function compare(name: string, nimbusOp: () => Promise<unknown>, trivialOp: () => Promise<unknown>, goals: { p50: number; tput: number }) {
-  for (const op of [trivialOp, nimbusOp]) await round(op, 4, 200); // connections, JIT, lazy service load
+async function compare(name: string, nimbus: Target, trivial: Target, goals: { p50: number; tput: number }) {
+  for (const t of [trivial, nimbus]) await round(t.op, 4, 200); // connections, JIT, lazy service load
   const c1 = { nimbus: [] as number[], trivial: [] as number[] };
-  const c16 = { nimbus: { n: 0, ms: 0 }, trivial: { n: 0, ms: 0 } };
+  const c16 = { nimbus: { n: 0, ms: 0, cpu: 0 }, trivial: { n: 0, ms: 0, cpu: 0 } };
   for (let r = 0; r < rounds; r++) {
     for (const who of r % 2 ? (['nimbus', 'trivial'] as const) : (['trivial', 'nimbus'] as const)) {
-      const res = await round(who === 'nimbus' ? nimbusOp : trivialOp, 1, Math.ceil(calls / 3));
+      const res = await round((who === 'nimbus' ? nimbus : trivial).op, 1, Math.ceil(calls / 3));
       c1[who].push(...res.samples);
     }
     for (const who of r % 2 ? (['nimbus', 'trivial'] as const) : (['trivial', 'nimbus'] as const)) {
-      const res = await round(who === 'nimbus' ? nimbusOp : trivialOp, 16, calls);
+      const t = who === 'nimbus' ? nimbus : trivial;
+      const cpu0 = cpuMs(t.pid);
+      const res = await round(t.op, 16, calls);
+      c16[who].cpu += cpuMs(t.pid) - cpu0;
       c16[who].n += res.samples.length;
       c16[who].ms += res.wallMs;
     }
   }
   report(`${name} p50 c1 (ms)`, median(c1.trivial), median(c1.nimbus), { max: goals.p50 });
   report(`${name} ops/s c16`, (c16.trivial.n / c16.trivial.ms) * 1000, (c16.nimbus.n / c16.nimbus.ms) * 1000, { min: goals.tput });
+  // Not a goal: the server's own CPU per call, which does not move with the machine's load.
+  info(`${name} server CPU per call c16 (us)`, (c16.trivial.cpu / c16.trivial.n) * 1000, (c16.nimbus.cpu / c16.nimbus.n) * 1000);
+}
+
+interface Target {
+  op: () => Promise<unknown>;
+  pid: number;
+}
+
+function info(metric: string, trivial: number, nimbus: number) {
+  rows.push({ metric, trivial, nimbus, goal: '(info)', ok: true });
+  process.stderr.write(`  ${metric}: trivial ${trivial.toFixed(2)}  nimbus ${nimbus.toFixed(2)}\n`);
 }
 
 async function main() {
@@ -209,18 +243,22 @@ async function main() {
     if (only.has('startup')) {
       const st = { trivial: [] as number[], memory: [] as number[], disk: [] as number[] };
       const mem = { trivial: [] as number[], memory: [] as number[], disk: [] as number[] };
-      for (let r = 0; r < 3; r++) {
+      const cpu = { trivial: [] as number[], memory: [] as number[], disk: [] as number[] };
+      for (let r = 0; r < Number(arg('spawns', '5')); r++) {
         const kinds: Array<[keyof typeof st, Kind]> = [['trivial', 'trivial'], ['memory', 'nimbus-memory'], ['disk', 'nimbus-disk']];
         for (const [key, kind] of r % 2 ? kinds.reverse() : kinds) {
           const s = await start(kind);
           await sleep(500);
           st[key].push(s.startupMs);
+          cpu[key].push(s.startupCpuMs);
           mem[key].push(rss(s.pid));
           await s.stop();
         }
       }
       report('start-up, persistence off (ms)', median(st.trivial), median(st.memory), { max: 1.5 });
       report('start-up, persistence on (ms)', median(st.trivial), median(st.disk), { max: 1.5 });
+      report('start-up CPU, persistence off (ms)', median(cpu.trivial), median(cpu.memory), { max: 1.5 });
+      report('start-up CPU, persistence on (ms)', median(cpu.trivial), median(cpu.disk), { max: 1.5 });
       report('idle RSS, persistence off (MB)', median(mem.trivial), median(mem.memory), { max: 1.5 });
       report('idle RSS, persistence on (MB)', median(mem.trivial), median(mem.disk), { max: 1.5 });
     }
@@ -232,7 +270,12 @@ async function main() {
           const nimbus = await start('nimbus-memory');
           const nc = clientsFor(nimbus.endpoint);
           try {
-            await compare('STS GetCallerIdentity', () => nc.sts.send(new GetCallerIdentityCommand({})), () => tc.sts.send(new GetCallerIdentityCommand({})), { p50: 1.2, tput: 0.8 });
+            await compare(
+              'STS GetCallerIdentity',
+              { op: () => nc.sts.send(new GetCallerIdentityCommand({})), pid: nimbus.pid },
+              { op: () => tc.sts.send(new GetCallerIdentityCommand({})), pid: trivial.pid },
+              { p50: 1.2, tput: 0.8 },
+            );
           } finally {
             nc.destroy();
             await nimbus.stop();
@@ -246,8 +289,8 @@ async function main() {
             const { QueueUrl: tUrl } = await tc.sqs.send(new CreateQueueCommand({ QueueName: 'perf' }));
             await compare(
               'SQS SendMessage (persistence on)',
-              () => nc.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: MESSAGE_BODY })),
-              () => tc.sqs.send(new SendMessageCommand({ QueueUrl: tUrl, MessageBody: MESSAGE_BODY })),
+              { op: () => nc.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: MESSAGE_BODY })), pid: nimbus.pid },
+              { op: () => tc.sqs.send(new SendMessageCommand({ QueueUrl: tUrl, MessageBody: MESSAGE_BODY })), pid: trivial.pid },
               { p50: 1.3, tput: 0.7 },
             );
           } finally {
@@ -266,7 +309,7 @@ async function main() {
   const w = Math.max(...rows.map((r) => r.metric.length));
   console.log(`\n${'metric'.padEnd(w)}  ${'trivial'.padStart(9)}  ${'nimbus'.padStart(9)}  ${'ratio'.padStart(6)}  goal`);
   for (const r of rows) {
-    console.log(`${r.metric.padEnd(w)}  ${r.trivial.toFixed(2).padStart(9)}  ${r.nimbus.toFixed(2).padStart(9)}  ${(r.nimbus / r.trivial).toFixed(2).padStart(6)}  ${r.goal} ${r.ok ? 'ok' : 'MISSED'}`);
+    console.log(`${r.metric.padEnd(w)}  ${r.trivial.toFixed(2).padStart(9)}  ${r.nimbus.toFixed(2).padStart(9)}  ${(r.nimbus / r.trivial).toFixed(2).padStart(6)}  ${r.goal}${r.goal === '(info)' ? '' : r.ok ? ' ok' : ' MISSED'}`);
   }
 }
 

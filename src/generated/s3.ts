@@ -985,6 +985,7 @@ export interface HeadObjectOutput {
   ObjectLockMode?: "GOVERNANCE" | "COMPLIANCE" | (string & {});
   ObjectLockRetainUntilDate?: Date;
   ObjectLockLegalHoldStatus?: "ON" | "OFF" | (string & {});
+  StatusCode?: number;
 }
 export interface HeadObjectRequest {
   Bucket: string;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { FunctionSnapshot, InvokeOutcome, InvokeParams, LogEvent } from './types.js';
 import { CodeCache } from './code.js';
@@ -38,6 +38,9 @@ export interface EngineOptions {
   /** receives each invocation's log events, on the environment's stream */
   onLog?(fn: FunctionSnapshot, logStreamName: string, events: LogEvent[]): void;
 }
+
+/** seconds AWS allows an on-demand environment's init phase */
+const INIT_LIMIT_S = 10;
 
 interface VersionPool {
   envs: Set<Environment>;
@@ -80,7 +83,20 @@ export class LambdaEngine {
       env.claimed = true;
     } else {
       env = await this.startEnvironment(fn, pool, false);
-      const init = await env.initialised();
+      // AWS gives init 10 s, then retries it inside the invocation under the function's timeout;
+      // Nimbus allows the sum once, and a hung init ends as a timed-out invocation.
+      let initTimer: TimerHandle | undefined;
+      const init = await Promise.race([
+        env.initialised(),
+        new Promise<'timeout'>((resolve) => (initTimer = this.opts.clock.setTimeout(() => resolve('timeout'), (INIT_LIMIT_S + fn.timeout) * 1000))),
+      ]);
+      initTimer?.cancel();
+      if (init === 'timeout') {
+        pool.envs.delete(env);
+        env.stop();
+        const msg = `${new Date(this.opts.clock.now()).toISOString()} ${params.requestId} Task timed out after ${fn.timeout.toFixed(2)} seconds`;
+        return this.outcomeOf(env, params, { payload: Buffer.from(JSON.stringify({ errorMessage: msg })), error: { type: 'Sandbox.Timedout' }, timedOut: true, durationMs: fn.timeout * 1000, lines: [] }, env.pendingLines, true);
+      }
       if (!init.ok) {
         pool.envs.delete(env);
         env.stop();
@@ -154,7 +170,8 @@ export class LambdaEngine {
 
   private retireEnv(env: Environment, pool: VersionPool): void {
     env.retiring = true;
-    if (env.state !== 'invoking') {
+    // A claimed environment (starting for a request, or invoking) finishes that request first.
+    if (!env.claimed) {
       pool.envs.delete(env);
       env.stop();
     }

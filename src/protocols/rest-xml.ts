@@ -54,6 +54,7 @@ interface RestXmlQuirks {
 }
 
 const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const S3_NO_CONTENT = new Set(['PutBucketTagging', 'PutBucketPolicy']);
 
 const S3_QUIRKS: RestXmlQuirks = {
   // S3's documents carry this namespace; the model only puts it on request payload members.
@@ -116,7 +117,10 @@ const S3_QUIRKS: RestXmlQuirks = {
   defaultBlobContentType: 'binary/octet-stream',
   // A ranged GET answers 206 Partial Content (RFC 9110; the S3 GetObject reference), which
   // botocore's model has no member for: the provider says so by setting ContentRange.
-  statusFor: (operation, output) => (operation === 'GetObject' && typeof output.ContentRange === 'string' ? 206 : undefined),
+  // PutBucketTagging and PutBucketPolicy answer 204 No Content on S3 (their API reference
+  // samples), where the model gives no responseCode.
+  statusFor: (operation, output) =>
+    operation === 'GetObject' && typeof output.ContentRange === 'string' ? 206 : S3_NO_CONTENT.has(operation) ? 204 : undefined,
 };
 
 /** Nimbus's internal failure code in S3's vocabulary. */

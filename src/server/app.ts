@@ -14,13 +14,11 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import express from 'express';
 import type { Config } from '../core/config.js';
 import { partitionOf, type RequestContext } from '../core/context.js';
 import { InternalError, ServiceError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { loadModel, type ServiceModel } from '../core/model.js';
-import { codecFor } from '../protocols/index.js';
 import { toPathStyle } from '../protocols/s3-addressing.js';
 import type { Codec, ProtocolName, WireRequest, WireResponse } from '../protocols/types.js';
 import { DEFAULT_BODY_LIMIT, services } from '../services/registry.js';
@@ -34,19 +32,34 @@ export interface AppOptions {
   version: string;
 }
 
-export function createApp(opts: AppOptions): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', false);
-  app.use((req, res) => {
+/** A plain node:http request listener: the pipeline answers every request itself, so no framework sits in front of it. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createApp(opts: AppOptions): RequestListener {
+  return (req, res) => {
     handle(opts, req, res).catch((e) => {
       opts.log.error('unhandled error in the request pipeline', e);
-      if (!res.headersSent) res.status(500).end();
-      else res.destroy();
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end();
+      } else res.destroy();
     });
-  });
-  return app;
+  };
+}
+
+// Each codec is imported on the first request in its protocol, not at start-up: rest-xml (S3)
+// brings in an XML parser whose import alone costs more than the rest of start-up.
+const codecImports: Record<ProtocolName, () => Promise<Codec>> = {
+  json: async () => (await import('../protocols/json.js')).jsonCodec,
+  query: async () => (await import('../protocols/query.js')).queryCodec,
+  'rest-json': async () => (await import('../protocols/rest-json.js')).restJsonCodec,
+  'rest-xml': async () => (await import('../protocols/rest-xml.js')).restXmlCodec,
+};
+const codecs = new Map<ProtocolName, Codec>();
+async function importCodec(protocol: ProtocolName): Promise<Codec> {
+  const codec = await codecImports[protocol]();
+  codecs.set(protocol, codec);
+  return codec;
 }
 
 class BodyTooLarge extends Error {}
@@ -164,7 +177,7 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
 
   const def = found.service;
   service = def.name;
-  const codec = codecFor(found.protocol);
+  const codec = codecs.get(found.protocol) ?? (await importCodec(found.protocol));
   const ctx = context(opts, req, wire, requestId, auth, def.name);
   let model: ServiceModel | undefined;
   try {

@@ -1,19 +1,30 @@
 // Input validation against the generated JSON Schemas (schemas/<svc>/inputs/<Op>.json), compiled
 // on first use of each operation. ajv's findings become ValidationIssues; each service turns
 // them into its own error (Coral-style ValidationException by default, as Lambda and Logs send).
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
 import { loadInputSchema } from '../core/model.js';
 import { ServiceError } from '../core/errors.js';
 import type { ValidationIssue } from '../services/types.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, unicodeRegExp: true });
+// ajv is loaded and set up on the first validation rather than at start-up (its import and
+// set-up are a large part of Nimbus's start-up time). The generated schemas are trusted, so
+// neither the draft-07 meta-schema nor schema validation is needed.
+let ajv: AjvInstance | undefined;
+function compiler(): AjvInstance {
+  if (!ajv) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, meta: false, unicodeRegExp: true });
+  }
+  return ajv;
+}
 const compiled = new Map<string, ValidateFunction>();
 
 export function validateInput(service: string, operation: string, input: unknown): ValidationIssue[] {
   const key = `${service}.${operation}`;
   let fn = compiled.get(key);
   if (!fn) {
-    fn = ajv.compile(loadInputSchema(service, operation));
+    fn = compiler().compile(loadInputSchema(service, operation));
     compiled.set(key, fn);
   }
   if (fn(input)) return [];

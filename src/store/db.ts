@@ -3,20 +3,36 @@
 // evolve their tables independently. Every table is keyed first by account and region.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export type Db = Database.Database;
 
+/**
+ * The addon's path, handed to better-sqlite3 so that it loads it directly: its default lookup
+ * (the `bindings` package) probes a dozen paths and walks a stack trace, a visible share of
+ * start-up. Left to that lookup when the build is not where a normal install puts it.
+ */
+function nativeBinding(): string | undefined {
+  try {
+    const addon = path.join(path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    return fs.existsSync(addon) ? addon : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function openDatabase(dataDir?: string): Db {
   let db: Db;
+  const options = { nativeBinding: nativeBinding() };
   if (dataDir) {
     fs.mkdirSync(dataDir, { recursive: true });
-    db = new Database(path.join(dataDir, 'nimbus.sqlite'));
+    db = new Database(path.join(dataDir, 'nimbus.sqlite'), options);
     db.pragma('journal_mode = WAL');
     // FULL: an acknowledged write survives a kill -9 and a power cut, not only a process crash.
     db.pragma('synchronous = FULL');
   } else {
-    db = new Database(':memory:');
+    db = new Database(':memory:', options);
   }
   db.pragma('foreign_keys = ON');
   db.exec('CREATE TABLE IF NOT EXISTS nimbus_migrations (scope TEXT PRIMARY KEY, version INTEGER NOT NULL)');

@@ -11,6 +11,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   DeleteFunctionCommand,
+  InvokeCommand,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
   paginateListFunctions,
@@ -106,13 +107,17 @@ describe('CreateFunction / GetFunction', () => {
     await rejects(create(uniqueName(), { Runtime: 'cobol9' }), 'InvalidParameterValueException', /^Value cobol9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \[.*nodejs20\.x.*\] or be a valid ARN$/);
     await rejects(create(uniqueName(), { Runtime: 'python2.7' }), 'InvalidParameterValueException', /The runtime parameter of python2.7 is no longer supported/);
     await rejects(create(uniqueName(), { Role: 'not-a-role' }), 'ValidationException', /^1 validation error detected: Value 'not-a-role' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:/);
+    await rejects(create(uniqueName(), { Role: undefined }), 'ValidationException', "1 validation error detected: Value null at 'role' failed to satisfy constraint: Member must not be null");
     await rejects(create(uniqueName(), { Handler: 'bad handler' }), 'ValidationException', /at 'handler' failed to satisfy constraint/);
     await rejects(create(uniqueName(), { MemorySize: 10241 }), 'InvalidParameterValueException', "'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 10240");
     await rejects(create(uniqueName(), { MemorySize: 64 }), 'ValidationException', "1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128");
     await rejects(create(uniqueName(), { Timeout: 901 }), 'ValidationException', "1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900");
     await rejects(create(uniqueName(), { Environment: { Variables: { BIG: 'x'.repeat(4100) } } }), 'InvalidParameterValueException', /exceeded the 4KB limit/);
     await rejects(create(uniqueName(), { Environment: { Variables: { AWS_REGION: 'x' } } }), 'InvalidParameterValueException', /Reserved keys used in this request: AWS_REGION/);
-    await rejects(create(uniqueName(), { Environment: { Variables: { 'bad-key': 'x' } } }), 'ValidationException', /at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint/);
+    await rejects(create(uniqueName(), { Environment: { Variables: { 'bad-key': 'x' } } }), 'ValidationException', "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
+    await rejects(create(uniqueName(), { Environment: { Variables: { A: 'single letter' } } }), 'ValidationException', /Map keys must satisfy constraint/);
+    await rejects(create(uniqueName(), { Architectures: ['sparc'] }), 'ValidationException', "1 validation error detected: Value '[sparc]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]");
+    await rejects(create(uniqueName(), { TracingConfig: { Mode: 'Loud' } }), 'ValidationException', "1 validation error detected: Value 'Loud' at 'tracingConfig.mode' failed to satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]");
     await rejects(create(uniqueName(), { Runtime: undefined }), 'InvalidParameterValueException', 'Runtime and Handler are mandatory parameters for functions created with deployment packages.');
   });
 
@@ -128,6 +133,7 @@ describe('CreateFunction / GetFunction', () => {
     assert.equal(got.Configuration!.PackageType, 'Image');
     assert.equal(got.Code!.RepositoryType, 'ECR');
     assert.equal(got.Code!.ImageUri, '000000000000.dkr.ecr.us-east-1.amazonaws.com/app:latest');
+    await rejects(lambda.send(new InvokeCommand({ FunctionName: name })), 'InvalidRuntimeException', /PackageType Image needs a container engine/);
   });
 });
 
@@ -212,6 +218,11 @@ describe('ListFunctions and DeleteFunction', () => {
     assert.deepEqual(names, [...names].sort());
     const all = await lambda.send(new ListFunctionsCommand({ FunctionVersion: 'ALL', MaxItems: 1000 }));
     assert.ok(all.Functions!.some((f) => f.FunctionArn === `arn:aws:lambda:us-east-1:000000000000:function:${prefix}-0:$LATEST`));
+    // ListFunctions leaves out the state fields (GetFunction has them), as the API reference says
+    const listed = all.Functions!.find((f) => f.FunctionName === `${prefix}-0`)!;
+    assert.equal(listed.State, undefined);
+    assert.equal(listed.LastUpdateStatus, undefined);
+    assert.equal(listed.Runtime, 'nodejs20.x');
   });
 
   test('DeleteFunction removes it; a qualifier deletes one version; $LATEST cannot be deleted alone', async () => {

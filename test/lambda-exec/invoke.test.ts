@@ -22,7 +22,16 @@ const invoker = createInvoker({
       if (!f) throw new ServiceError('ResourceNotFoundException', `Function not found: ${name}`, { status: 404 });
       return f;
     },
-    urlTarget: (id) => (id === 'abc123' ? { accountId: '000000000000', region: 'us-east-1', functionName: 'web', AuthType: 'NONE', Cors: { AllowOrigins: ['https://app.example'], ExposeHeaders: ['x-test'] } } : undefined),
+    urlTarget: (id) =>
+      id === 'abc123'
+        ? { accountId: '000000000000', region: 'us-east-1', functionName: 'web', AuthType: 'NONE', Cors: { AllowOrigins: ['https://app.example'], ExposeHeaders: ['x-test'] } }
+        : id === 'str999'
+          ? { accountId: '000000000000', region: 'us-east-1', functionName: 'streamer', AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' }
+          : id === 'iam777'
+            ? { accountId: '000000000000', region: 'us-east-1', functionName: 'web', AuthType: 'AWS_IAM' }
+            : id === 'bare1'
+              ? { accountId: '000000000000', region: 'us-east-1', functionName: 'bare', AuthType: 'NONE' }
+              : undefined,
   },
 });
 after(async () => {
@@ -181,4 +190,28 @@ test('function URL: payload format 2.0 event in, the handler\'s response out, CO
   assert.equal(viaHost.status, 201);
   const missing = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/zzz/', rawQuery: '', headers: {}, body: Buffer.alloc(0) }, ctx());
   assert.equal(missing.status, 404);
+});
+
+test('function URL: RESPONSE_STREAM with an HttpResponseStream prelude; AWS_IAM refuses unsigned requests; bare values; preflight', async () => {
+  define('streamer', { 'index.mjs': 'export const handler = awslambda.streamifyResponse(async (e, s) => { s = awslambda.HttpResponseStream.from(s, { statusCode: 418, headers: { "x-kind": "tea" } }); s.write("hot "); s.write(e.headers["x-forwarded-for"]); s.end(); });' });
+  const res = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/str999/', rawQuery: '', headers: { host: 'localhost:4566' }, body: Buffer.alloc(0) }, ctx());
+  assert.equal(res.status, 418);
+  assert.equal(res.headers['x-kind'], 'tea');
+  assert.equal(String(res.body), 'hot 127.0.0.1');
+
+  const unsigned = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/iam777/', rawQuery: '', headers: {}, body: Buffer.alloc(0) }, ctx());
+  assert.equal(unsigned.status, 403);
+  const signed = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/iam777/', rawQuery: '', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=abc' }, body: Buffer.alloc(0) }, ctx());
+  assert.equal(signed.status, 201);
+
+  define('bare', { 'index.mjs': 'export const handler = async () => ({ hello: "world" });' });
+  const bare = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/bare1/', rawQuery: '', headers: {}, body: Buffer.alloc(0) }, ctx());
+  assert.equal(bare.status, 200);
+  assert.equal(bare.headers['content-type'], 'application/json');
+  assert.deepEqual(JSON.parse(String(bare.body)), { hello: 'world' });
+  const preflight = await invoker.handleUrl({ method: 'OPTIONS', rawPath: '/_aws/lambda-url/abc123/', rawQuery: '', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' }, body: Buffer.alloc(0) }, ctx());
+  assert.equal(preflight.status, 200);
+  assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
+  const otherOrigin = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/abc123/', rawQuery: '', headers: { origin: 'https://evil.example' }, body: Buffer.alloc(0) }, ctx());
+  assert.equal(otherOrigin.headers['access-control-allow-origin'], undefined);
 });

@@ -2,7 +2,8 @@
 // handler calling SQS through AWS_ENDPOINT_URL, function URLs with fetch, CloudWatch Logs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LambdaClient, CreateFunctionCommand, InvokeCommand, PutFunctionConcurrencyCommand, DeleteFunctionConcurrencyCommand, CreateFunctionUrlConfigCommand, UpdateFunctionCodeCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
+import http from 'node:http';
+import { LambdaClient, CreateFunctionCommand, InvokeCommand, InvokeWithResponseStreamCommand, PutFunctionConcurrencyCommand, DeleteFunctionConcurrencyCommand, CreateFunctionUrlConfigCommand, UpdateFunctionCodeCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { SQSClient, ReceiveMessageCommand, CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startNimbus, type TestNimbus } from '../helpers/server.js';
@@ -85,8 +86,17 @@ test('function URL over HTTP with fetch', async () => {
   assert.equal(res.status, 201);
   assert.equal(res.headers.get('x-test'), 'yes');
   assert.deepEqual(await res.json(), { path: '/some/path', q: { k: 'v' }, method: 'POST', body: 'payload' });
-  const res2 = await fetch(cfg.FunctionUrl!.replace(/\/$/, '') + '/x');
-  assert.equal(res2.status, 201);
+  // The URL's own host (<url-id>.lambda-url.<region>.localhost): curl and browsers resolve
+  // *.localhost to the loopback; node's resolver does not, so connect to it and send the Host.
+  const u = new URL(cfg.FunctionUrl!);
+  assert.match(u.hostname, /^[a-z0-9]+\.lambda-url\.us-east-1\.localhost$/);
+  const status = await new Promise<number>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: nimbus.port, path: '/x', headers: { host: u.host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    }).on('error', reject);
+  });
+  assert.equal(status, 201);
 });
 
 test('code update retires warm environments; each invocation\'s log reaches CloudWatch Logs', async () => {
@@ -108,6 +118,53 @@ test('code update retires warm environments; each invocation\'s log reaches Clou
       if (!found) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(found, 'the log line reached CloudWatch Logs');
+  } finally {
+    logs.destroy();
+  }
+});
+
+test('InvokeWithResponseStream: a streamifyResponse handler\'s chunks as AWS\'s event stream', async () => {
+  await createFn('wire-stream', { 'index.mjs': 'export const handler = awslambda.streamifyResponse(async (e, stream) => { stream.write("part-1 "); await new Promise(r => setTimeout(r, 10)); stream.write("part-2"); stream.end(); });' });
+  const r = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'wire-stream', Payload: Buffer.from('{}') }));
+  assert.equal(r.StatusCode, 200);
+  let body = '';
+  let complete = false;
+  for await (const ev of r.EventStream!) {
+    if (ev.PayloadChunk?.Payload) body += Buffer.from(ev.PayloadChunk.Payload).toString();
+    if (ev.InvokeComplete) complete = !ev.InvokeComplete.ErrorCode;
+  }
+  assert.equal(body, 'part-1 part-2');
+  assert.ok(complete);
+  // a plain Invoke of a streaming function answers the whole body
+  assert.equal(text((await lambda.send(new InvokeCommand({ FunctionName: 'wire-stream' }))).Payload), 'part-1 part-2');
+});
+
+test('a function that invokes itself asynchronously is stopped after 16 hops', async () => {
+  await createFn('wire-loop', {
+    'index.mjs': `import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
+      const lambda = new LambdaClient({});
+      export const handler = async (e) => {
+        console.log('hop ' + e.n + ' ' + process.env._X_AMZN_TRACE_ID);
+        await lambda.send(new InvokeCommand({ FunctionName: process.env.AWS_LAMBDA_FUNCTION_NAME, InvocationType: 'Event', Payload: JSON.stringify({ n: e.n + 1 }) }));
+        return e.n;
+      };`,
+  });
+  await lambda.send(new InvokeCommand({ FunctionName: 'wire-loop', InvocationType: 'Event', Payload: Buffer.from('{"n":1}') }));
+  const logs = new CloudWatchLogsClient(nimbus.clientConfig);
+  try {
+    const hops = async () => {
+      const r = await logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/wire-loop', filterPattern: '"hop "' })).catch(() => undefined);
+      return (r?.events ?? []).map((e) => Number(/hop (\d+)/.exec(e.message ?? '')?.[1])).filter((n) => n > 0);
+    };
+    let seen: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      seen = await hops();
+      if (seen.length >= 16) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    seen = await hops();
+    assert.equal(Math.max(...seen), 16, `hops seen: ${seen.join(',')}`);
   } finally {
     logs.destroy();
   }

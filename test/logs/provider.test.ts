@@ -76,6 +76,10 @@ test('PutLogEvents: order check, too old / too new rejected, sequence token igno
     logEvents: [{ timestamp: now + H, message: 'kept2' }, { timestamp: now + 3 * H, message: 'new' }],
   }, ctx);
   assert.deepEqual(r2.rejectedLogEventsInfo, { tooNewLogEventStartIndex: 1 });
+  assert.equal(code(() => p.PutLogEvents({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: now - 23.5 * H, message: 'a' }, { timestamp: now + H, message: 'b' }] }, ctx)),
+    'InvalidParameterException: The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
+  assert.equal(code(() => p.PutLogEvents({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: now, message: 'x'.repeat(1_048_551) }] }, ctx)),
+    'InvalidParameterException: Upload too large: 1048577 bytes exceeds limit of 1048576');
   const got = p.GetLogEvents({ logGroupName: 'g', logStreamName: 's', startFromHead: true }, ctx);
   assert.deepEqual(got.events!.map((e) => e.message), ['kept1', 'kept2']);
   const s = p.DescribeLogStreams({ logGroupName: 'g' }, ctx).logStreams![0];
@@ -86,6 +90,12 @@ test('PutLogEvents: order check, too old / too new rejected, sequence token igno
 test('GetLogEvents: head and tail, forward/backward tokens, same token at the end', () => {
   const { p, clock } = setup();
   const t0 = clock.now();
+  p.CreateLogGroup({ logGroupName: 'tail' }, ctx);
+  p.CreateLogStream({ logGroupName: 'tail', logStreamName: 's' }, ctx);
+  const empty = p.GetLogEvents({ logGroupName: 'tail', logStreamName: 's' }, ctx);
+  assert.deepEqual(empty.events, []);
+  p.appendEvents(ctx.accountId, ctx.region, 'tail', 's', [{ timestamp: t0, message: 'first' }]);
+  assert.deepEqual(p.GetLogEvents({ logGroupName: 'tail', logStreamName: 's', nextToken: empty.nextForwardToken }, ctx).events!.map((e) => e.message), ['first']);
   p.appendEvents(ctx.accountId, ctx.region, '/aws/lambda/f', 'stream', Array.from({ length: 5 }, (_, i) => ({ timestamp: t0 + i, message: `m${i}` })));
   const tail = p.GetLogEvents({ logGroupName: '/aws/lambda/f', logStreamName: 'stream', limit: 2 }, ctx);
   assert.deepEqual(tail.events!.map((e) => e.message), ['m3', 'm4']);

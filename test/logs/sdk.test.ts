@@ -10,6 +10,7 @@ import {
   DescribeLogGroupsCommand,
   FilterLogEventsCommand,
   GetLogEventsCommand,
+  InvalidParameterException,
   ListTagsForResourceCommand,
   PutLogEventsCommand,
   ResourceAlreadyExistsException,
@@ -51,6 +52,8 @@ test('SDK: groups, streams, events, filter, tags, AWS errors', async () => {
   assert.equal(groups.logGroups![0].storedBytes, 39);
   await logs.send(new TagResourceCommand({ resourceArn: groups.logGroups![0].logGroupArn!, tags: { env: 'dev' } }));
   assert.deepEqual((await logs.send(new ListTagsForResourceCommand({ resourceArn: groups.logGroups![0].logGroupArn! }))).tags, { team: 'a', env: 'dev' });
+  await assert.rejects(logs.send(new CreateLogGroupCommand({ logGroupName: 'bad:name' })), (e: unknown) =>
+    e instanceof InvalidParameterException && e.message.startsWith("1 validation error detected: Value 'bad:name' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern"));
   await assert.rejects(logs.send(new GetLogEventsCommand({ logGroupName: '/nope', logStreamName: 's' })), (e: unknown) =>
     e instanceof ResourceNotFoundException && e.message === 'The specified log group does not exist.');
 });

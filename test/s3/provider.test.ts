@@ -2,9 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import zlib from 'node:zlib';
+import { ManualClock } from '../../src/core/clock.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/log.js';
+import { openDatabase } from '../../src/store/db.js';
+import { BlobStore } from '../../src/store/blobs.js';
+import { S3Provider } from '../../src/services/s3/provider.js';
 import { body, harness, rejectsWith, text } from './harness.js';
-import { corsPreflight } from '../../src/services/s3/index.js';
+import { corsPreflight, validationError } from '../../src/services/s3/index.js';
 
 const md5 = (s: string | Buffer) => crypto.createHash('md5').update(s).digest();
 const b64crc32 = (s: string | Buffer) => {
@@ -34,6 +43,8 @@ test('buckets: create rules, location, ownership, listing, delete', async () => 
     assert.deepEqual(s3.GetBucketLocation({ Bucket: 'beta' }), { LocationConstraint: 'eu-west-1' });
     assert.equal(s3.HeadBucket({ Bucket: 'beta' }).BucketRegion, 'eu-west-1');
     await rejectsWith(() => s3.HeadBucket({ Bucket: 'nope' }), 'NoSuchBucket', 404);
+    await rejectsWith(() => s3.HeadBucket({ Bucket: 'beta', ExpectedBucketOwner: '111111111111' }), 'AccessDenied', 403);
+    assert.ok(s3.HeadBucket({ Bucket: 'beta', ExpectedBucketOwner: '000000000000' }));
 
     s3.CreateBucket({ Bucket: 'theirs' }, ctx({ accountId: '111111111111' }));
     const list = s3.ListBuckets({}, ctx());
@@ -338,7 +349,7 @@ test('multipart: composite ETag, part rules, partNumber reads, ListParts, ListMu
 
     const parts = s3.ListParts({ Bucket: 'mpu', Key: 'big.bin', UploadId: up.UploadId! });
     assert.deepEqual(parts.Parts!.map((p) => [p.PartNumber, p.Size, p.ETag]), [[1, part1.length, p1.ETag], [2, 4, p2.ETag]]);
-    assert.equal(s3.ListParts({ Bucket: 'mpu', Key: 'big.bin', UploadId: up.UploadId!, MaxParts: 1 }).NextPartNumberMarker, '1');
+    assert.equal(s3.ListParts({ Bucket: 'mpu', Key: 'big.bin', UploadId: up.UploadId!, MaxParts: 1 }).NextPartNumberMarker, 1);
     const uploads = s3.ListMultipartUploads({ Bucket: 'mpu' });
     assert.deepEqual(uploads.Uploads!.map((u) => [u.Key, u.UploadId]), [['big.bin', up.UploadId]]);
 
@@ -349,8 +360,7 @@ test('multipart: composite ETag, part rules, partNumber reads, ListParts, ListMu
     const done = s3.CompleteMultipartUpload({ Bucket: 'mpu', Key: 'big.bin', UploadId: up.UploadId!, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] } }, ctx());
     const expected = crypto.createHash('md5').update(Buffer.concat([md5(part1), md5(part2)])).digest('hex');
     assert.equal(done.ETag, `"${expected}-2"`);
-    const composite = crypto.createHash('sha256'); // not the algorithm: CRC32 of the raw part CRCs
-    void composite;
+    // COMPOSITE: the CRC32 of the concatenated raw part CRCs, "-<parts>".
     const crcOfCrcs = b64crc32(Buffer.concat([Buffer.from(b64crc32(part1), 'base64'), Buffer.from(b64crc32(part2), 'base64')]));
     assert.equal(done.ChecksumCRC32, `${crcOfCrcs}-2`);
     assert.equal(done.Location, 'http://127.0.0.1:4566/mpu/big.bin');
@@ -365,6 +375,12 @@ test('multipart: composite ETag, part rules, partNumber reads, ListParts, ListMu
     assert.equal(second.PartsCount, 2);
     assert.equal(second.ContentRange, `bytes ${part1.length}-${part1.length + 3}/${part1.length + 4}`);
     await rejectsWith(() => s3.GetObject({ Bucket: 'mpu', Key: 'big.bin', PartNumber: 3 }), 'InvalidPartNumber', 416);
+    const attrs = s3.GetObjectAttributes({ Bucket: 'mpu', Key: 'big.bin', ObjectAttributes: ['ETag', 'ObjectSize', 'ObjectParts', 'Checksum', 'StorageClass'] });
+    assert.equal(attrs.ETag, `${expected}-2`);
+    assert.equal(attrs.ObjectSize, part1.length + 4);
+    assert.equal(attrs.StorageClass, 'STANDARD');
+    assert.equal(attrs.Checksum!.ChecksumType, 'COMPOSITE');
+    assert.deepEqual(attrs.ObjectParts!.Parts, [{ PartNumber: 1, Size: part1.length }, { PartNumber: 2, Size: 4 }]);
     // A range across the part boundary.
     assert.equal(await text(s3.GetObject({ Bucket: 'mpu', Key: 'big.bin', Range: `bytes=${part1.length - 2}-${part1.length + 1}` }).Body), 'aata');
 
@@ -393,5 +409,52 @@ test('multipart: composite ETag, part rules, partNumber reads, ListParts, ListMu
     assert.equal(copy.CopyObjectResult!.ETag, `"${md5(Buffer.concat([part1, part2])).toString('hex')}"`);
   } finally {
     h.close();
+  }
+});
+
+test('stored configurations: public access block, lifecycle, website; S3-shaped validation errors', async () => {
+  const h = harness();
+  const { s3, ctx } = h;
+  try {
+    s3.CreateBucket({ Bucket: 'stored' }, ctx());
+    await rejectsWith(() => s3.GetPublicAccessBlock({ Bucket: 'stored' }), 'NoSuchPublicAccessBlockConfiguration', 404);
+    s3.PutPublicAccessBlock({ Bucket: 'stored', PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true } });
+    assert.deepEqual(s3.GetPublicAccessBlock({ Bucket: 'stored' }).PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true });
+    s3.DeletePublicAccessBlock({ Bucket: 'stored' });
+    await rejectsWith(() => s3.GetPublicAccessBlock({ Bucket: 'stored' }), 'NoSuchPublicAccessBlockConfiguration');
+
+    await rejectsWith(() => s3.GetBucketLifecycleConfiguration({ Bucket: 'stored' }), 'NoSuchLifecycleConfiguration', 404);
+    const rules = [{ ID: 'expire', Status: 'Enabled' as const, Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } }];
+    s3.PutBucketLifecycleConfiguration({ Bucket: 'stored', LifecycleConfiguration: { Rules: rules } });
+    assert.deepEqual(s3.GetBucketLifecycleConfiguration({ Bucket: 'stored' }).Rules, rules);
+
+    await rejectsWith(() => s3.GetBucketWebsite({ Bucket: 'stored' }), 'NoSuchWebsiteConfiguration', 404);
+    s3.PutBucketWebsite({ Bucket: 'stored', WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } });
+    assert.deepEqual(s3.GetBucketWebsite({ Bucket: 'stored' }), { IndexDocument: { Suffix: 'index.html' } });
+
+    assert.equal(validationError([{ path: ['Delete', 'Objects'], value: undefined, kind: 'required' }], 'DeleteObjects').code, 'MalformedXML');
+    assert.equal(validationError([{ path: ['Key'], value: '', kind: 'minLength', limit: 1 }], 'PutObject').code, 'InvalidArgument');
+  } finally {
+    h.close();
+  }
+});
+
+test('state survives a restart with a data directory (same code path as in memory)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-s3-persist-'));
+  const h = harness();
+  const deps = () => ({ config: loadConfig([], {}), db: openDatabase(dir), blobs: new BlobStore(dir), clock: new ManualClock(), log: createLogger('silent'), internal: {} as never, endpoint: () => 'http://x' });
+  try {
+    const first = deps();
+    const a = new S3Provider(first);
+    a.CreateBucket({ Bucket: 'kept' }, h.ctx());
+    await a.PutObject({ Bucket: 'kept', Key: 'k', Body: body('survives') as never }, h.ctx());
+    first.db.close();
+    const second = deps();
+    const b = new S3Provider(second);
+    assert.equal(await text(b.GetObject({ Bucket: 'kept', Key: 'k' }).Body), 'survives');
+    second.db.close();
+  } finally {
+    h.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

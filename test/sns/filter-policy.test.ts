@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  checkEventPattern,
   checkFilterPolicy,
   FilterPolicyError,
   matchesMessageAttributes,
@@ -125,4 +126,21 @@ test('validation: AWS messages for bad policies and the complexity limits', () =
   checkFilterPolicy({ a: { b: { c: ['1', '2', '3', '4'] } }, d: { e: ['1', '2', '3'] } }, 'MessageBody');
   // ...and 150 is the limit: 5 x 31 = 155
   rejects({ a: ['1', '2', '3', '4', '5'], b: Array.from({ length: 31 }, (_, i) => String(i)) }, 'MessageAttributes', 'FilterPolicy: Filter policy is too complex');
+});
+
+test('EventBridge forms for FilterCriteria: checkEventPattern and matchesPattern', () => {
+  const pattern = {
+    body: { user: { name: [{ prefix: { 'equals-ignore-case': 'AL' } }], role: [{ 'anything-but': { 'equals-ignore-case': ['Admin', 'Root'] } }] } },
+    attributes: { ApproximateReceiveCount: [{ numeric: ['<', 3] }] },
+    k: [{ 'equals-ignore-case': ['x', 'y'] }],
+  };
+  checkEventPattern(pattern);
+  const doc = (name: string, role: string, n: number) => ({ body: { user: { name, role } }, attributes: { ApproximateReceiveCount: n }, k: 'Y' });
+  assert.equal(matchesPattern(pattern, doc('alice', 'dev', 1)), true);
+  assert.equal(matchesPattern(pattern, doc('bob', 'dev', 1)), false);
+  assert.equal(matchesPattern(pattern, doc('alice', 'ADMIN', 1)), false);
+  assert.equal(matchesPattern(pattern, doc('alice', 'dev', 5)), false);
+  assert.throws(() => checkEventPattern({ a: [] }), FilterPolicyError);
+  assert.throws(() => checkEventPattern({ a: [{ nope: 1 }] }), FilterPolicyError);
+  assert.throws(() => checkEventPattern('x'), FilterPolicyError);
 });

@@ -59,7 +59,8 @@ async function queue(name: string, attrs: Record<string, string> = {}): Promise<
 async function receiveAll(url: string, want: number): Promise<Message[]> {
   await provider.deliverer.idle();
   const out: Message[] = [];
-  for (let i = 0; i < 5 && out.length < want; i++) {
+  // At least one receive, so that "nothing arrived" is checked too.
+  for (let i = 0; i < 5 && (i === 0 || out.length < want); i++) {
     const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'], WaitTimeSeconds: 0 }));
     out.push(...(r.Messages ?? []));
   }
@@ -81,6 +82,8 @@ test('topics: idempotent create, attributes and counts, list pagination, tags, p
   assert.equal((await sns.send(new CreateTopicCommand({ Name: name, Attributes: { DisplayName: 'Hi' } }))).TopicArn, TopicArn);
   await assert.rejects(sns.send(new CreateTopicCommand({ Name: name, Attributes: { DisplayName: 'Other' } })), (e: unknown) =>
     e instanceof InvalidParameterException && e.message === 'Invalid parameter: Attributes Reason: Topic already exists with different attributes');
+  await assert.rejects(sns.send(new PublishCommand({ TopicArn } as never)), (e: unknown) =>
+    (e as Error).name === 'ValidationError' && (e as Error).message === "1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null");
   await assert.rejects(sns.send(new CreateTopicCommand({ Name: 'bad name!' })), (e: unknown) => e instanceof InvalidParameterException && e.message === 'Invalid parameter: Topic Name');
   await assert.rejects(sns.send(new CreateTopicCommand({ Name: name + 'x', Attributes: { SignatureVersion: '3' } })), InvalidParameterException);
 
@@ -191,16 +194,18 @@ test('SignatureVersion 2, body-scope filter policy, MessageStructure json', asyn
     e instanceof InvalidParameterException && e.message === 'Invalid parameter: Attributes Reason: FilterPolicy: Empty arrays are not allowed');
 });
 
-test('FIFO: group ordering, deduplication window, sequence numbers, FIFO queues only', async () => {
+test('FIFO: group ordering, deduplication window, sequence numbers, SQS subscribers only', async () => {
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniq('orders') + '.fifo', Attributes: { FifoTopic: 'true' } }));
   const q = await queue(uniq('orders') + '.fifo', { FifoQueue: 'true' });
   const std = await queue(uniq('std'));
-  await assert.rejects(sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: std.arn })), InvalidParameterException);
+  // FIFO topics also deliver to standard queues (best-effort order), but to no other protocol.
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: std.arn, Attributes: { RawMessageDelivery: 'true' } }));
+  await assert.rejects(sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: 'arn:aws:lambda:us-east-1:000000000000:function:f' })), InvalidParameterException);
   await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn, Attributes: { RawMessageDelivery: 'true' } }));
   await assert.rejects(sns.send(new PublishCommand({ TopicArn, Message: 'x', MessageGroupId: 'g' })), (e: unknown) =>
     e instanceof InvalidParameterException && /ContentBasedDeduplication/.test(e.message));
   await assert.rejects(sns.send(new PublishCommand({ TopicArn, Message: 'x', MessageDeduplicationId: 'd' })), InvalidParameterException);
-  const results = [];
+  const results: { MessageId?: string; SequenceNumber?: string }[] = [];
   for (let i = 0; i < 5; i++) results.push(await sns.send(new PublishCommand({ TopicArn, Message: `m${i}`, MessageGroupId: 'g', MessageDeduplicationId: `d${i}` })));
   const dup = await sns.send(new PublishCommand({ TopicArn, Message: 'm0-again', MessageGroupId: 'g', MessageDeduplicationId: 'd0' }));
   assert.equal(dup.MessageId, results[0].MessageId);
@@ -215,6 +220,7 @@ test('FIFO: group ordering, deduplication window, sequence numbers, FIFO queues 
     if (r.Messages?.length) break;
   }
   assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3', 'm4']);
+  assert.deepEqual((await receiveAll(std.url, 5)).map((m) => m.Body).sort(), ['m0', 'm1', 'm2', 'm3', 'm4']);
 });
 
 test('PublishBatch: per-entry results and AWS batch errors', async () => {
@@ -257,15 +263,16 @@ test('HTTP endpoint: confirmation POST, SubscribeURL, notifications with x-amz-s
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniq('web') }));
     const sub = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'http', Endpoint: url, ReturnSubscriptionArn: true,
-      Attributes: { DeliveryPolicy: JSON.stringify({ healthyRetryPolicy: { numRetries: 3, numNoDelayRetries: 3, minDelayTarget: 1, maxDelayTarget: 1 } }) } }));
+      Attributes: { DeliveryPolicy: JSON.stringify({ healthyRetryPolicy: { numRetries: 3, numNoDelayRetries: 3, minDelayTarget: 1, maxDelayTarget: 1 }, requestPolicy: { headerContentType: 'application/json' } }) } }));
     const pending = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'http', Endpoint: url + '?other' }));
     assert.equal(pending.SubscriptionArn, 'pending confirmation');
     await provider.deliverer.idle();
-    await new Promise((r) => setTimeout(r, 20));
     const confirmations = received.filter((r) => r.headers['x-amz-sns-message-type'] === 'SubscriptionConfirmation');
     assert.equal(confirmations.length, 2);
     const c = confirmations.find((x) => x.body.SubscribeURL && received.indexOf(x) >= 0 && x.headers['x-amz-sns-topic-arn'] === TopicArn)!;
     assert.equal(c.body.Type, 'SubscriptionConfirmation');
+    assert.equal(c.headers['content-type'], 'text/plain; charset=UTF-8');
+    assert.equal(c.headers['user-agent'], 'Amazon Simple Notification Service Agent');
     assert.equal(c.body.TopicArn, TopicArn);
     assert.ok(c.body.Token.length > 20);
     assert.equal(await verifySignature(c.body), true);
@@ -296,7 +303,7 @@ test('HTTP endpoint: confirmation POST, SubscribeURL, notifications with x-amz-s
     assert.equal(last.headers['x-amz-sns-message-id'], pub.MessageId);
     assert.equal(last.headers['x-amz-sns-topic-arn'], TopicArn);
     assert.equal(last.headers['x-amz-sns-subscription-arn'], sub.SubscriptionArn);
-    assert.equal(last.headers['content-type'], 'text/plain; charset=UTF-8');
+    assert.equal(last.headers['content-type'], 'application/json', 'the delivery policy sets the content type');
     assert.equal(last.body.Message, 'hello http');
     assert.equal(await verifySignature(last.body), true);
   } finally {
@@ -320,4 +327,21 @@ test('a deleted target queue sends the message to the subscription DLQ with AWS 
   assert.equal(got[0].MessageAttributes!.ErrorCode.StringValue, 'QueueDoesNotExist');
   assert.ok(got[0].MessageAttributes!.ErrorMessage.StringValue);
   assert.ok(got[0].MessageAttributes!.RequestID.StringValue);
+});
+
+test('aws CLI: publish with message attributes to a raw SQS subscription with a numeric filter', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { cliEnv } = await import('../helpers/server.js');
+  const run = async (...args: string[]) =>
+    JSON.parse((await promisify(execFile)('aws', ['--endpoint-url', nimbus.endpoint, '--region', 'us-east-1', '--output', 'json', ...args], { env: cliEnv() })).stdout || '{}');
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniq('cli') }));
+  const q = await queue(uniq('cliq'));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn, Attributes: { RawMessageDelivery: 'true', FilterPolicy: '{"n":[{"numeric":["<",10]}]}' } }));
+  // One CLI process (each costs over a second of Python start-up); the filtered-out message goes through the SDK.
+  const out = await run('sns', 'publish', '--topic-arn', TopicArn!, '--message', 'from-cli', '--message-attributes', '{"n":{"DataType":"Number","StringValue":"3"}}');
+  await sns.send(new PublishCommand({ TopicArn, Message: 'filtered-out', MessageAttributes: { n: { DataType: 'Number', StringValue: '30' } } }));
+  assert.match(out.MessageId, /^[0-9a-f-]{36}$/);
+  const got = await receiveAll(q.url, 1);
+  assert.deepEqual(got.map((m) => [m.Body, m.MessageAttributes!.n.StringValue]), [['from-cli', '3']]);
 });

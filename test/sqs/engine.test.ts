@@ -128,3 +128,34 @@ test('validation errors in SQS terms', () => {
   assert.equal(validationError([{ path: ['Entries'], value: undefined, kind: 'required' }], 'SendMessageBatch').code, 'EmptyBatchRequest');
   assert.equal(validationError([{ path: ['DelaySeconds'], value: 'x', kind: 'type', limit: 'integer' }], 'SendMessage').code, 'InvalidParameterValue');
 });
+
+test('receiveForMapping: long-polls by ARN, abortable, with every attribute', async () => {
+  const { provider, ctx, clock } = setup();
+  const { QueueUrl } = provider.CreateQueue({ QueueName: 'esm' }, ctx);
+  const arn = 'arn:aws:sqs:us-east-1:000000000000:esm';
+  assert.equal(await provider.receiveForMapping('arn:aws:sqs:us-east-1:000000000000:none', { max: 10, waitMs: 0 }), undefined);
+  const pending = provider.receiveForMapping(arn, { max: 10, waitMs: 20_000 });
+  await new Promise((r) => setImmediate(r));
+  await provider.SendMessage({ QueueUrl: QueueUrl!, MessageBody: 'job', MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } } }, ctx);
+  const got = (await pending)!;
+  assert.equal(got[0].Body, 'job');
+  assert.equal(got[0].Attributes!.ApproximateReceiveCount, '1');
+  assert.equal(got[0].MessageAttributes!.k.StringValue, 'v');
+  const ac = new AbortController();
+  const idle = provider.receiveForMapping(arn, { max: 10, waitMs: 20_000, signal: ac.signal });
+  ac.abort();
+  assert.deepEqual(await idle, []);
+  void clock;
+});
+
+test('FIFO to FIFO dead-letter moves keep group and order', async () => {
+  const { provider, ctx, clock } = setup();
+  const dlq = provider.CreateQueue({ QueueName: 'd.fifo', Attributes: { FifoQueue: 'true' } }, ctx).QueueUrl!;
+  const src = provider.CreateQueue({ QueueName: 's.fifo', Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true', VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:d.fifo', maxReceiveCount: 1 }) } }, ctx).QueueUrl!;
+  for (const b of ['1', '2']) await provider.SendMessage({ QueueUrl: src, MessageBody: b, MessageGroupId: 'g' }, ctx);
+  assert.deepEqual((await provider.ReceiveMessage({ QueueUrl: src, MaxNumberOfMessages: 10 }, ctx)).Messages!.map((m) => m.Body), ['1', '2']);
+  await clock.advance(1_000);
+  assert.equal((await provider.ReceiveMessage({ QueueUrl: src, MaxNumberOfMessages: 10 }, ctx)).Messages, undefined);
+  const moved = await provider.ReceiveMessage({ QueueUrl: dlq, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['MessageGroupId'] }, ctx);
+  assert.deepEqual(moved.Messages!.map((m) => [m.Body, m.Attributes!.MessageGroupId]), [['1', 'g'], ['2', 'g']]);
+});

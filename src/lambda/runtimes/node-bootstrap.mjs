@@ -8,6 +8,7 @@ import path from 'node:path';
 import util from 'node:util';
 import Module, { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { PassThrough } from 'node:stream';
 
 const parentPid = process.ppid;
 // Never outlive Nimbus: the IPC channel closes when it dies, and its pid disappears.
@@ -22,6 +23,23 @@ process.once('message', (spec) => {
     process.exit(1);
   });
 });
+
+// AWS's Node.js runtime offers response streaming through the global `awslambda`.
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+globalThis.awslambda = {
+  streamifyResponse(fn) {
+    fn[STREAMING] = true;
+    return fn;
+  },
+  HttpResponseStream: {
+    from(stream, prelude) {
+      stream.setContentType?.('application/vnd.awslambda.http-integration-response');
+      stream.write(JSON.stringify(prelude ?? {}));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    },
+  },
+};
 
 let currentRequestId;
 let jsonLogs = false;
@@ -234,6 +252,10 @@ async function runLoop(handler) {
       clientContext: cc ? JSON.parse(cc) : undefined,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
+    if (handler[STREAMING]) {
+      await runStreaming(handler, id, next, context);
+      continue;
+    }
     let result;
     let failed = false;
     try {
@@ -276,4 +298,53 @@ async function runLoop(handler) {
       await api('POST', `/2018-06-01/runtime/invocation/${id}/response`, body ?? 'null', { 'content-type': 'application/json' });
     }
   }
+}
+
+async function runStreaming(handler, id, next, context) {
+  const req = http.request({
+    host: apiHost,
+    port: apiPort,
+    method: 'POST',
+    path: `/2018-06-01/runtime/invocation/${id}/response`,
+    agent,
+    headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'application/octet-stream' },
+  });
+  const answered = new Promise((resolve) => {
+    req.on('response', (r) => {
+      r.resume();
+      r.on('end', resolve);
+    });
+    req.on('error', resolve);
+  });
+  const stream = new PassThrough();
+  let wrote = false;
+  stream.setContentType = (t) => {
+    if (!wrote) req.setHeader('content-type', t);
+  };
+  stream.on('data', (c) => {
+    wrote = true;
+    req.write(c);
+  });
+  const ended = new Promise((resolve) => stream.on('end', resolve));
+  try {
+    const event = JSON.parse(next.body.toString('utf8') || 'null');
+    await handler(event, stream, context);
+    if (!stream.writableEnded) stream.end();
+    await ended;
+  } catch (e) {
+    if (!wrote) {
+      req.destroy();
+      inFlight = undefined;
+      const rec = errorRecord(e);
+      writeLog('ERROR', [`Invoke Error \t${JSON.stringify(rec)}`]);
+      fs.writeSync(1, `\u0000NIMBUS_END ${id}\n`);
+      await api('POST', `/2018-06-01/runtime/invocation/${id}/error`, JSON.stringify(rec), { 'content-type': 'application/json', 'lambda-runtime-function-error-type': rec.errorType }).catch(() => {});
+      return;
+    }
+    writeLog('ERROR', [`Invoke Error \t${JSON.stringify(errorRecord(e))}`]);
+  }
+  inFlight = undefined;
+  fs.writeSync(1, `\u0000NIMBUS_END ${id}\n`);
+  req.end();
+  await answered;
 }

@@ -144,7 +144,7 @@ export class IamProvider {
       .run(accountId, REGION, r.RoleName.toLowerCase(), r.Path, JSON.stringify(r));
   }
 
-  private roleOut(r: StoredRole, full: boolean): I.Role {
+  private roleOut(r: StoredRole, full: boolean, lastUsed = full): I.Role {
     return {
       Path: r.Path,
       RoleName: r.RoleName,
@@ -157,7 +157,7 @@ export class IamProvider {
       ...(r.PermissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: r.PermissionsBoundary } } : {}),
       // ListRoles omits tags and last-use details; GetRole includes them.
       ...(full && r.Tags.length ? { Tags: r.Tags } : {}),
-      ...(full ? { RoleLastUsed: {} } : {}),
+      ...(lastUsed ? { RoleLastUsed: {} } : {}),
     };
   }
 
@@ -179,7 +179,7 @@ export class IamProvider {
       Tags: input.Tags ?? [],
     };
     this.saveRole(ctx.accountId, r);
-    return { Role: this.roleOut(r, true) };
+    return { Role: this.roleOut(r, true, false) };
   }
 
   GetRole(input: I.GetRoleRequest, ctx: RequestContext): I.GetRoleResponse {

@@ -121,10 +121,31 @@ export class AsyncQueue {
       count: p('SELECT COUNT(*) AS n FROM lambda_async_events'),
     };
     this.s.recover.run();
+    // Claims, reschedules and removals commit without their own fsync (see relaxed()).
+    for (const k of ['claim', 'reschedule', 'remove'] as const) {
+      const stmt = this.s[k];
+      this.s[k] = { run: (...args: unknown[]) => this.relaxed(() => stmt.run(...args)) } as typeof stmt;
+    }
     this.seq = (this.s.maxSeq.get() as { m: number }).m;
     this.maxConcurrent = opts.maxConcurrent ?? 8;
     this.maxPerFunction = opts.maxPerFunction ?? 4;
     this.kick();
+  }
+
+  /**
+   * With synchronous=NORMAL a WAL commit survives a process crash (kill -9) but not a power cut;
+   * the next acceptance's fsync makes it durable too. Losing a claim or a removal to a power cut
+   * only runs an event again, which AWS's at-least-once async delivery allows. Acceptances keep
+   * the database's FULL setting: a 202 means the event is on disk.
+   */
+  private relaxed<T>(fn: () => T): T {
+    if (this.db.memory) return fn();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   /** Accepts an event (durably, before the caller's 202). */
@@ -241,7 +262,7 @@ export class AsyncQueue {
       this.throttles.set(ev.request_id, n);
       const maxAge = (settings?.config?.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000;
       const delay = Math.min(MAX_THROTTLE_DELAY, 1000 * 2 ** (n - 1));
-      this.db.prepare('UPDATE lambda_async_events SET attempts = attempts - 1 WHERE account_id = ? AND region = ? AND request_id = ?').run(ev.account_id, ev.region, ev.request_id);
+      this.relaxed(() => this.db.prepare('UPDATE lambda_async_events SET attempts = attempts - 1 WHERE account_id = ? AND region = ? AND request_id = ?').run(ev.account_id, ev.region, ev.request_id));
       if (!settings || now + delay - ev.enqueued_at > maxAge) {
         this.throttles.delete(ev.request_id);
         this.s.remove.run(ev.account_id, ev.region, ev.request_id);

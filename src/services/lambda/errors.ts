@@ -22,8 +22,9 @@ export const revisionMismatch = (what = 'GetFunction/GetAlias') =>
   new PreconditionFailedException(`The Revision Id provided does not match the latest Revision Id. Call the ${what} API to retrieve the latest Revision Id`, user);
 
 /** Coral's model-constraint error, as Lambda words it: member names start lower-case. */
-export function validationException(issues: { member: string; value: unknown; constraint: string }[]): ServiceError {
-  const parts = issues.map((i) => `Value ${renderValue(i.value)} at '${i.member}' failed to satisfy constraint: ${i.constraint}`);
+export function validationException(issues: { member: string; value: unknown; constraint: string; sensitive?: boolean }[]): ServiceError {
+  // Sensitive members (environment variables) are reported without their value: "Value at '...'".
+  const parts = issues.map((i) => `Value ${i.sensitive ? '' : renderValue(i.value) + ' '}at '${i.member}' failed to satisfy constraint: ${i.constraint}`);
   const n = issues.length;
   return new ServiceError('ValidationException', `${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`, { status: 400 });
 }

@@ -10,6 +10,7 @@ import { validationError } from './errors.js';
 import { EventSourceMappings, handleMappingDeveloperRoute } from './esm.js';
 import { createInvoker, type Invoker, type InvokeControl } from './invoke.js';
 import type { UrlTarget } from './urls.js';
+import { InvalidRuntimeException } from '../../generated/lambda.js';
 
 export { LambdaProvider, ControlPlane } from './provider.js';
 export type { ResolvedFunction, FunctionUrlTarget, ExecutionHooks } from './provider.js';
@@ -23,6 +24,13 @@ export function invokeControlOf(provider: LambdaProvider): InvokeControl {
     resolve(scope, functionName, qualifier) {
       const r = control.resolveFunction(scope.accountId, scope.region, functionName, qualifier);
       const first = r.candidates[0].snapshot;
+      if (r.candidates.some((c) => c.snapshot.packageType === 'Image')) {
+        // Departure: Nimbus stores container-image functions but runs no container engine.
+        throw new InvalidRuntimeException(
+          'Nimbus cannot run this function: PackageType Image needs a container engine, which Nimbus does not run. Deploy it as a .zip package (PackageType Zip) to invoke it locally.',
+          { Type: 'User' },
+        );
+      }
       const q = r.alias ?? (r.invokedFunctionArn.split(':').length > 7 ? r.invokedFunctionArn.split(':')[7] : undefined);
       const eventInvokeConfig = control.eventInvokeConfig(first.accountId, first.region, first.functionName, q);
       return {
@@ -86,8 +94,8 @@ export function serveCode(provider: LambdaProvider, req: WireRequest): WireRespo
   const m = /^\/_nimbus\/lambda\/code\/([0-9a-f]{64})\.zip$/.exec(req.rawPath);
   if (!m) return undefined;
   if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, headers: { 'content-type': 'text/plain' }, body: 'Method Not Allowed' };
-  const file = provider.store && fs.existsSync(provider.deps_blobs().pathOf(m[1])) ? provider.deps_blobs().pathOf(m[1]) : undefined;
-  if (!file) return { status: 404, headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>' };
+  const file = provider.deps_blobs().pathOf(m[1]);
+  if (!fs.existsSync(file)) return { status: 404, headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>' };
   const size = fs.statSync(file).size;
   return {
     status: 200,

@@ -176,6 +176,7 @@ export class Invoker {
     const chunks: Buffer[] = [];
     const { outcome, fn } = await this.runSync(scope, target, payload, ctx.requestId, {
       clientContext: input.ClientContext,
+      traceId: header(ctx, 'x-amzn-trace-id'),
       hops: hopsOf(ctx),
       onChunk: (c) => chunks.push(c),
     });
@@ -265,7 +266,10 @@ export class Invoker {
       };
     } catch (e) {
       if (e instanceof TooManyRequestsException) return { kind: 'throttled' };
-      if (e instanceof RecursiveInvocationException) return { kind: 'gone' };
+      if (e instanceof RecursiveInvocationException) {
+        this.opts.deps.log.warn(`lambda: stopped a recursive loop at ${target.functionName} (event ${ev.request_id})`);
+        return { kind: 'gone' };
+      }
       throw e;
     }
   }
@@ -279,7 +283,7 @@ export class Invoker {
   ): Promise<{ outcome: InvokeOutcome; fn: FunctionSnapshot }> {
     if ((o.hops ?? 0) >= MAX_HOPS && target.recursiveLoop !== 'Allow') {
       // AWS's recursive loop detection stops the chain (for async sources the event is dropped).
-      throw new RecursiveInvocationException('Recursive invocation detected. Lambda stopped a recursive loop.', { Type: 'User' });
+      throw new RecursiveInvocationException("Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.", { Type: 'User' });
     }
     const fn = pickVersion(target);
     const release = this.acquire(scope, target);
@@ -290,7 +294,7 @@ export class Invoker {
         invokedFunctionArn: target.qualifier ? `${target.functionArn}:${target.qualifier}` : target.functionArn,
         requestId,
         clientContext: o.clientContext,
-        traceId: o.traceId,
+        traceId: traceFor(o.traceId, target.functionArn, o.hops ?? 0),
         onChunk: o.onChunk,
       });
       return { outcome, fn };
@@ -373,10 +377,25 @@ function header(ctx: RequestContext, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Nimbus marks calls made from inside a chain with the hop count (see the engine's AWS_ENDPOINT_URL users). */
+/**
+ * The hop count of a call chain, from the X-Ray trace header's Lineage field. Nimbus gives each
+ * invocation a trace header with the count raised by one; the SDK inside a handler forwards it
+ * (from _X_AMZN_TRACE_ID) on the calls it makes, which is how AWS's loop detection sees chains.
+ */
+export function hopsOfTrace(trace: string | undefined): number | undefined {
+  const m = trace && /Lineage=(?:\d+:)?[0-9a-f]+:(\d+)/.exec(trace);
+  return m ? Number(m[1]) : undefined;
+}
+
 function hopsOf(ctx: RequestContext): number | undefined {
-  const v = header(ctx, 'x-nimbus-lambda-hops');
-  return v ? Number(v) || undefined : undefined;
+  return hopsOfTrace(header(ctx, 'x-amzn-trace-id'));
+}
+
+/** The trace header handed to the runtime: the caller's Root (or a new one) and the chain's next hop. */
+function traceFor(incoming: string | undefined, functionArn: string, hops: number): string {
+  const root = (incoming && /Root=([^;]+)/.exec(incoming)?.[1]) ?? `1-${Math.floor(Date.now() / 1000).toString(16)}-${crypto.randomBytes(12).toString('hex')}`;
+  const fnHash = crypto.createHash('sha256').update(functionArn).digest('hex').slice(0, 8);
+  return `Root=${root};Parent=${crypto.randomBytes(8).toString('hex')};Sampled=0;Lineage=${fnHash}:${hops + 1}`;
 }
 
 async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {

@@ -12,7 +12,7 @@ import { ProvisionedConcurrencyConfigNotFoundException } from '../../generated/l
 import { LambdaStore, LATEST, type FunctionRow, type PolicyDocument, type PolicyStatement, type StoredVersion } from './store.js';
 import { base64OfHex, loadZip, storeZip, UNZIPPED_LIMIT, type StoredCode } from './code.js';
 import { conflict, functionNotFound, invalidParameter, notFound, resourceNotFound, revisionMismatch, validationException } from './errors.js';
-import { checkEnvironment, checkMemoryAndTimeout, checkRuntime, MAX_LAYERS } from './validation.js';
+import { checkEnums, checkEnvironment, checkMemoryAndTimeout, checkRuntime, ENUMS, MAX_LAYERS } from './validation.js';
 
 /** Where a request points: a function and, when given, a version or alias. */
 export interface FunctionRef {
@@ -205,9 +205,11 @@ export class LambdaProvider {
       c.LastUpdateStatusReason = 'The function is being created.';
       c.LastUpdateStatusReasonCode = 'Creating' as L.FunctionConfiguration['LastUpdateStatusReasonCode'];
     } else if (c.Version === LATEST && row?.busy_kind === 'update') {
+      // AWS words an update in progress with the creation reason too (see the update-function-code
+      // example in the "Lambda function states" guide).
       c.LastUpdateStatus = 'InProgress';
-      c.LastUpdateStatusReason = 'The function is being updated.';
-      c.LastUpdateStatusReasonCode = 'Updating' as L.FunctionConfiguration['LastUpdateStatusReasonCode'];
+      c.LastUpdateStatusReason = 'The function is being created.';
+      c.LastUpdateStatusReasonCode = 'Creating' as L.FunctionConfiguration['LastUpdateStatusReasonCode'];
     }
     return c;
   }
@@ -238,7 +240,7 @@ export class LambdaProvider {
     return storeZip(this.deps.blobs, zip, op, src.ZipFile !== undefined);
   }
 
-  private resolveLayers(arns: string[] | undefined, ctx: RequestContext): StoredVersion['layers'] {
+  private resolveLayers(arns: string[] | undefined): StoredVersion['layers'] {
     if (!arns) return [];
     if (arns.length > MAX_LAYERS) throw invalidParameter(`Cannot reference more than ${MAX_LAYERS} layers.`);
     const seen = new Set<string>();
@@ -248,7 +250,6 @@ export class LambdaProvider {
       if (!m || !lv) throw invalidParameter(`Layer version ${arn} does not exist.`);
       if (seen.has(m[3] + '@' + m[2])) throw invalidParameter(`Two different versions of the same layer are not allowed to be referenced in the same function. ${arn.replace(/:\d+$/, '')} uses multiple versions.`);
       seen.add(m[3] + '@' + m[2]);
-      void ctx;
       return { arn, codeSha256Hex: lv.doc.codeSha256Hex, size: lv.doc.size, unzippedSize: lv.doc.unzippedSize };
     });
   }
@@ -265,8 +266,10 @@ export class LambdaProvider {
   async CreateFunction(input: L.CreateFunctionRequest, ctx: RequestContext): Promise<L.FunctionConfiguration> {
     const ref = this.ref(ctx, input.FunctionName);
     if (ref.qualifier) throw invalidParameter('Unsupported function name: cannot create a function with a qualifier.');
+    checkConfigEnums(input);
     const packageType = input.PackageType ?? 'Zip';
     if (packageType === 'Zip') {
+      if (input.Code?.ImageUri) throw invalidParameter("Please don't provide ImageUri when creating a function with packageType Zip.");
       if (!input.Runtime || !input.Handler) throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
       checkRuntime(input.Runtime);
     } else if (!input.Code?.ImageUri) {
@@ -276,7 +279,7 @@ export class LambdaProvider {
     checkEnvironment(input.Environment);
     if (input.Architectures && input.Architectures.length !== 1) throw invalidParameter('Only one architecture is supported. Provide one architecture in the Architectures list.');
     if (this.store.getFunction(ref.accountId, ref.region, ref.name)) throw conflict(`Function already exist: ${ref.name}`);
-    const layers = this.resolveLayers(input.Layers, ctx);
+    const layers = this.resolveLayers(input.Layers);
     let code: StoredCode | undefined;
     if (packageType === 'Zip') {
       code = await this.codeFrom(input.Code ?? {}, ref, 'CreateFunction');
@@ -356,6 +359,7 @@ export class LambdaProvider {
   }
 
   ListFunctions(input: L.ListFunctionsRequest, ctx: RequestContext): L.ListFunctionsResponse {
+    checkEnums([['functionVersion', input.FunctionVersion, ['ALL']]]);
     const limit = input.MaxItems ?? DEFAULT_PAGE;
     const cursor = decodeMarker(input.Marker);
     const rows = new Map<string, FunctionRow>();
@@ -374,7 +378,7 @@ export class LambdaProvider {
       const items = page.slice(0, limit);
       const last = items[items.length - 1];
       return {
-        Functions: items.map((x) => this.present(x.doc, rowOf(x.name), { qualifiedLatest: true })),
+        Functions: items.map((x) => listed(this.present(x.doc, rowOf(x.name), { qualifiedLatest: true }))),
         ...(more && last ? { NextMarker: encodeMarker({ name: last.name, seq: last.seq }) } : {}),
       };
     }
@@ -382,7 +386,7 @@ export class LambdaProvider {
     const more = page.length > limit;
     const items = page.slice(0, limit);
     return {
-      Functions: items.map((d) => this.present(d, rowOf(d.config.FunctionName!))),
+      Functions: items.map((d) => listed(this.present(d, rowOf(d.config.FunctionName!)))),
       ...(more ? { NextMarker: encodeMarker({ name: items[items.length - 1].config.FunctionName!, seq: 0 }) } : {}),
     };
   }
@@ -396,7 +400,7 @@ export class LambdaProvider {
     if (isImage && input.ImageUri === undefined) throw invalidParameter('Please provide ImageUri when updating a function with packageType Image.');
     if (!isImage && input.ImageUri !== undefined) throw invalidParameter('Please don\'t provide ImageUri when updating a function with packageType Zip.');
     if (!isImage && input.ZipFile === undefined && input.S3Bucket === undefined && input.S3Key === undefined) throw invalidParameter('Please provide a source for function code.');
-    if (input.Architectures && input.Architectures.length !== 1) throw invalidParameter('Only one architecture is supported. Provide one architecture in the Architectures list.');
+    checkEnums([['architectures', input.Architectures, ENUMS.architecture]]);
     if (!input.DryRun) this.assertIdle(row, ref);
     const code = isImage ? undefined : await this.codeFrom(input, ref, 'UpdateFunctionCode');
     if (code) this.checkUnzippedTotal(code.unzippedSize, latest.layers);
@@ -431,11 +435,12 @@ export class LambdaProvider {
     const row = this.fnRow(ref);
     const latest = this.versionDoc(ref, LATEST);
     if (input.RevisionId && input.RevisionId !== latest.config.RevisionId) throw revisionMismatch();
+    checkConfigEnums(input);
     if (input.Runtime !== undefined) checkRuntime(input.Runtime);
     checkMemoryAndTimeout(input.MemorySize, input.Timeout);
     checkEnvironment(input.Environment);
     this.assertIdle(row, ref);
-    const layers = input.Layers !== undefined ? this.resolveLayers(input.Layers, ctx) : latest.layers;
+    const layers = input.Layers !== undefined ? this.resolveLayers(input.Layers) : latest.layers;
     this.checkUnzippedTotal(latest.unzippedSize, layers);
     const c: L.FunctionConfiguration = { ...latest.config };
     if (input.Role !== undefined) c.Role = input.Role;
@@ -653,6 +658,7 @@ export class LambdaProvider {
 
   async PublishLayerVersion(input: L.PublishLayerVersionRequest, ctx: RequestContext): Promise<L.PublishLayerVersionResponse> {
     const lr = this.layerRef(ctx, input.LayerName);
+    checkEnums([['compatibleArchitectures', input.CompatibleArchitectures, ENUMS.architecture]]);
     for (const rt of input.CompatibleRuntimes ?? []) checkRuntime(rt);
     if ((input.CompatibleRuntimes?.length ?? 0) > 15) throw invalidParameter('Compatible runtimes cannot exceed 15.');
     const zip = await loadZip(input.Content ?? {}, this.deps.internal, ctx);
@@ -1036,6 +1042,7 @@ export class LambdaProvider {
   }
 
   CreateFunctionUrlConfig(input: L.CreateFunctionUrlConfigRequest, ctx: RequestContext): L.CreateFunctionUrlConfigResponse {
+    checkEnums([['authType', input.AuthType, ENUMS.authType], ['invokeMode', input.InvokeMode, ENUMS.invokeMode]]);
     const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
     this.fnRow(ref);
     const q = this.urlQualifier(ref);
@@ -1077,6 +1084,7 @@ export class LambdaProvider {
   }
 
   UpdateFunctionUrlConfig(input: L.UpdateFunctionUrlConfigRequest, ctx: RequestContext): L.UpdateFunctionUrlConfigResponse {
+    checkEnums([['authType', input.AuthType, ENUMS.authType], ['invokeMode', input.InvokeMode, ENUMS.invokeMode]]);
     const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
     const { q, doc } = this.urlDoc(ref);
     const next: StoredUrl = {
@@ -1137,6 +1145,7 @@ export class LambdaProvider {
     const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
     this.fnRow(ref);
     this.checkQualifierExists(ref, ref.qualifier);
+    checkEnums([['updateRuntimeOn', input.UpdateRuntimeOn, ENUMS.updateRuntimeOn]]);
     if (input.UpdateRuntimeOn === 'Manual' && !input.RuntimeVersionArn) throw invalidParameter('RuntimeVersionArn must be provided when UpdateRuntimeOn is Manual.');
     if (input.UpdateRuntimeOn !== 'Manual' && input.RuntimeVersionArn) throw invalidParameter(`RuntimeVersionArn can only be provided when UpdateRuntimeOn is Manual.`);
     this.store.putSetting(ref.accountId, ref.region, ref.name, 'runtime-management', ref.qualifier ?? LATEST, { UpdateRuntimeOn: input.UpdateRuntimeOn, RuntimeVersionArn: input.RuntimeVersionArn });
@@ -1269,6 +1278,30 @@ export class ControlPlane {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/**
+ * ListFunctions returns a subset of FunctionConfiguration: "To get the additional fields (State,
+ * StateReasonCode, StateReason, LastUpdateStatus, LastUpdateStatusReason,
+ * LastUpdateStatusReasonCode, RuntimeVersionConfig) for a function or version, use GetFunction."
+ * (Lambda API reference, ListFunctions).
+ */
+function listed(c: L.FunctionConfiguration): L.FunctionConfiguration {
+  const { State, StateReason, StateReasonCode, LastUpdateStatus, LastUpdateStatusReason, LastUpdateStatusReasonCode, RuntimeVersionConfig, ...rest } = c;
+  void [State, StateReason, StateReasonCode, LastUpdateStatus, LastUpdateStatusReason, LastUpdateStatusReasonCode, RuntimeVersionConfig];
+  return rest;
+}
+
+function checkConfigEnums(input: Pick<L.CreateFunctionRequest, 'TracingConfig' | 'LoggingConfig' | 'SnapStart' | 'Architectures'> & { PackageType?: string }): void {
+  checkEnums([
+    ['packageType', input.PackageType, ENUMS.packageType],
+    ['architectures', input.Architectures, ENUMS.architecture],
+    ['tracingConfig.mode', input.TracingConfig?.Mode, ENUMS.tracingMode],
+    ['loggingConfig.logFormat', input.LoggingConfig?.LogFormat, ENUMS.logFormat],
+    ['loggingConfig.applicationLogLevel', input.LoggingConfig?.ApplicationLogLevel, ENUMS.logLevel],
+    ['loggingConfig.systemLogLevel', input.LoggingConfig?.SystemLogLevel, ENUMS.systemLogLevel],
+    ['snapStart.applyOn', input.SnapStart?.ApplyOn, ENUMS.snapStartApplyOn],
+  ]);
+}
 
 interface LayerDoc {
   layerArn: string;

@@ -63,6 +63,7 @@ export async function handleFunctionUrl(invoker: Invoker, control: InvokeControl
   }
   const { outcome } = result;
   if (outcome.functionError) return withCors(plain(502, { Message: 'Internal Server Error' }), cors, origin);
+  if (target.InvokeMode === 'RESPONSE_STREAM') return withCors(fromStream(outcome.payload), cors, origin);
   return withCors(toHttp(outcome.payload), cors, origin);
 }
 
@@ -73,6 +74,12 @@ function buildEvent(req: WireRequest, where: { urlId: string; path: string }, ta
     if (k === 'cookie') cookies.push(...v.split(/;\s*/).filter(Boolean));
     else headers[k] = v;
   }
+  // Headers AWS's front end adds before the function sees the request.
+  const sourceIpHeader = (ctx.sourceIp || '127.0.0.1').replace(/^::ffff:/, '');
+  headers['x-forwarded-for'] ??= sourceIpHeader;
+  headers['x-forwarded-proto'] ??= 'http';
+  headers['x-forwarded-port'] ??= /:(\d+)$/.exec(req.headers.host ?? '')?.[1] ?? '80';
+  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${crypto.randomBytes(12).toString('hex')}`;
   const query: Record<string, string> = {};
   if (req.rawQuery) {
     for (const part of req.rawQuery.split('&')) {
@@ -148,6 +155,28 @@ function toHttp(payload: Buffer): WireResponse {
   }
   const body = typeof value === 'string' ? value : JSON.stringify(value);
   return { status: 200, headers: { 'content-type': 'application/json' }, body };
+}
+
+/**
+ * A RESPONSE_STREAM URL's body: awslambda.HttpResponseStream.from() writes a JSON prelude
+ * (statusCode, headers, cookies) and eight NUL bytes before the body; without one the body is
+ * sent as it is, with status 200.
+ */
+function fromStream(payload: Buffer): WireResponse {
+  const sep = payload.indexOf(Buffer.alloc(8));
+  if (sep > 0 && payload[0] === 0x7b) {
+    try {
+      const prelude = JSON.parse(payload.subarray(0, sep).toString('utf8')) as { statusCode?: number; headers?: Record<string, unknown>; cookies?: string[] };
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(prelude.headers ?? {})) headers[k.toLowerCase()] = String(v);
+      if (prelude.cookies?.length) headers['set-cookie'] = prelude.cookies.map(String);
+      headers['content-type'] ??= 'application/octet-stream';
+      return { status: prelude.statusCode ?? 200, headers, body: payload.subarray(sep + 8) };
+    } catch {
+      // not a prelude: the body as written
+    }
+  }
+  return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: payload };
 }
 
 function corsHeaders(cors: NonNullable<UrlTarget['Cors']>, origin: string, preflight: boolean): Record<string, string> {

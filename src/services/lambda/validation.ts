@@ -51,14 +51,15 @@ const RESERVED_ENV = [
 export function checkEnvironment(env: Environment | undefined): void {
   const vars = env?.Variables;
   if (!vars) return;
+  // Names need two characters at least: the model's pattern is [a-zA-Z]([a-zA-Z0-9_])+.
+  for (const k of Object.keys(vars)) {
+    if (!/^[a-zA-Z]([a-zA-Z0-9_])+$/.test(k)) {
+      throw validationException([{ member: 'environment.variables', value: undefined, sensitive: true, constraint: `Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]` }]);
+    }
+  }
   const reserved = Object.keys(vars).filter((k) => RESERVED_ENV.includes(k));
   if (reserved.length) {
     throw invalidParameter(`Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`);
-  }
-  for (const k of Object.keys(vars)) {
-    if (!/^[a-zA-Z]([a-zA-Z0-9_])+$/.test(k)) {
-      throw validationException([{ member: 'environment.variables', value: undefined, constraint: `Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]` }]);
-    }
   }
   // AWS measures the variables as a JSON object and allows 4 KB in total.
   const measured = JSON.stringify(vars);
@@ -68,3 +69,35 @@ export function checkEnvironment(env: Environment | undefined): void {
 }
 
 export const MAX_LAYERS = 5;
+
+/**
+ * Enum members the model declares (the generated JSON Schemas carry no enums): AWS rejects other
+ * values with a ValidationException listing every violation at once.
+ */
+export function checkEnums(checks: [member: string, value: unknown, allowed: readonly string[]][]): void {
+  const issues: { member: string; value: unknown; constraint: string }[] = [];
+  for (const [member, value, allowed] of checks) {
+    if (value === undefined || value === null) continue;
+    const values = Array.isArray(value) ? value : [value];
+    if (values.every((v) => allowed.includes(String(v)))) continue;
+    issues.push({
+      member,
+      value: Array.isArray(value) ? `[${value.join(', ')}]` : value,
+      constraint: Array.isArray(value) ? `Member must satisfy constraint: [Member must satisfy enum value set: [${allowed.join(', ')}]]` : `Member must satisfy enum value set: [${allowed.join(', ')}]`,
+    });
+  }
+  if (issues.length) throw validationException(issues);
+}
+
+export const ENUMS = {
+  packageType: ['Zip', 'Image'],
+  architecture: ['x86_64', 'arm64'],
+  tracingMode: ['Active', 'PassThrough'],
+  logFormat: ['JSON', 'Text'],
+  logLevel: ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'],
+  systemLogLevel: ['DEBUG', 'INFO', 'WARN'],
+  snapStartApplyOn: ['PublishedVersions', 'None'],
+  authType: ['NONE', 'AWS_IAM'],
+  invokeMode: ['BUFFERED', 'RESPONSE_STREAM'],
+  updateRuntimeOn: ['Auto', 'Manual', 'FunctionUpdate'],
+} as const;

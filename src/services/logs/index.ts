@@ -1,7 +1,8 @@
 // CloudWatch Logs: the part serverless flows need (groups, streams, events, filtering,
 // retention, tags). Events live in SQLite keyed by account and region; the Lambda execution
 // engine writes each invocation's output through `appendEvents`, as Lambda itself does.
-import type { ServiceDeps, ServiceModule } from '../types.js';
+import type { ServiceDeps, ServiceModule, ValidationIssue } from '../types.js';
+import { coralMessage } from '../../server/validation.js';
 import type { RequestContext } from '../../core/context.js';
 import { partitionOf } from '../../core/context.js';
 import type { Clock } from '../../core/clock.js';
@@ -69,7 +70,8 @@ const DAY = 86_400_000;
 // PutLogEvents rejects events older than 14 days or more than 2 hours in the future.
 const TOO_OLD_MS = 14 * DAY;
 const TOO_NEW_MS = 2 * 3_600_000;
-// GetLogEvents and FilterLogEvents return at most 10,000 events or 1 MB per page.
+// GetLogEvents and FilterLogEvents return at most 10,000 events or 1 MB per page; 1 MB is also
+// PutLogEvents' batch limit.
 const PAGE_EVENTS = 10_000;
 const PAGE_BYTES = 1_048_576;
 
@@ -168,7 +170,7 @@ export class LogsProvider implements LogsApi {
     const pattern = input.logGroupNamePattern?.toLowerCase();
     const identifiers = input.logGroupIdentifiers?.map(groupNameOf);
     const rows = (this.s.groupsFrom.all(ctx.accountId, ctx.region, after, prefix, prefix) as GroupRow[]).filter(
-      (g) => g.name > after || (after === '' && g.name === ''),
+      (g) => after === '' || g.name > after,
     ).filter((g) => (!pattern || g.name.toLowerCase().includes(pattern)) && (!identifiers || identifiers.includes(g.name))
       && (!input.logGroupClass || g.log_group_class === input.logGroupClass));
     const page = rows.slice(0, limit);
@@ -280,9 +282,9 @@ export class LogsProvider implements LogsApi {
         throw new InvalidParameterException('Log events in a single PutLogEvents request must be in chronological order.');
       }
     }
-    if (events.length > 0 && events[events.length - 1].timestamp - events[0].timestamp > DAY) {
-      throw new InvalidParameterException('The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
-    }
+    // Batch size as AWS counts it: UTF-8 message bytes plus 26 bytes per event.
+    const size = events.reduce((n, e) => n + Buffer.byteLength(e.message) + 26, 0);
+    if (size > PAGE_BYTES) throw new InvalidParameterException(`Upload too large: ${size} bytes exceeds limit of ${PAGE_BYTES}`);
     const now = this.clock.now();
     const retentionCutoff = g.retention_days ? now - g.retention_days * DAY : -Infinity;
     const rejected: RejectedLogEventsInfo = {};
@@ -293,6 +295,10 @@ export class LogsProvider implements LogsApi {
       else if (e.timestamp > now + TOO_NEW_MS) rejected.tooNewLogEventStartIndex ??= i;
       else accepted.push(e);
     });
+    // The 24-hour span limit applies to the events that are not rejected for their age.
+    if (accepted.length > 0 && accepted[accepted.length - 1].timestamp - accepted[0].timestamp > DAY) {
+      throw new InvalidParameterException('The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
+    }
     this.db.transaction(() => this.insertEvents(ctx, g.name, input.logStreamName, accepted, now))();
     return {
       nextSequenceToken: sequenceToken(now),
@@ -327,7 +333,9 @@ export class LogsProvider implements LogsApi {
     const events: OutputLogEvent[] = page.map((r) => ({ timestamp: r.ts, message: r.message, ingestionTime: r.ingest }));
     if (page.length === 0) {
       // At either end AWS hands back the token it was given, which is how clients know to stop.
-      const here = position ?? { ts: direction === 'f' ? 0 : Number.MAX_SAFE_INTEGER, id: 0 };
+      // With no token and nothing stored yet, both tokens point before the first event, so a
+      // client tailing the stream with nextForwardToken sees the events written later.
+      const here = position ?? { ts: 0, id: 0 };
       return { events, nextForwardToken: positionToken('f', here), nextBackwardToken: positionToken('b', here) };
     }
     return {
@@ -493,5 +501,8 @@ function capBytes(rows: EventRow[]): EventRow[] {
 
 const mod: ServiceModule = {
   createProvider: (deps: ServiceDeps) => new LogsProvider(deps),
+  // CloudWatch Logs words constraint violations the Coral way but under InvalidParameterException
+  // ("1 validation error detected: Value '' at 'logGroupName' failed to satisfy constraint: ...").
+  validationError: (issues: ValidationIssue[]) => new InvalidParameterException(coralMessage(issues)),
 };
-export const { createProvider } = mod;
+export const { createProvider, validationError } = mod;

@@ -55,3 +55,4 @@ export const methodNotAllowed = (headers: Record<string, string>, method: string
   err('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.', { Method: method, ResourceType: 'DeleteMarker' }, headers);
 export const invalidStorageClass = () => err('InvalidStorageClass', 400, 'The storage class you specified is not valid');
 export const accessForbidden = (message: string, method: string) => err('AccessForbidden', 403, message, { Method: method, ResourceType: 'OBJECT' });
+export const noSuchStoredConfig = (code: string, message: string, bucket: string) => err(code, 404, message, { BucketName: bucket });

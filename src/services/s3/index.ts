@@ -41,6 +41,10 @@ export const validationError: NonNullable<ServiceModule['validationError']> = (i
   return new ServiceError('InvalidArgument', `Invalid argument: ${name}`, { status: 400, fields: { ArgumentName: name, ArgumentValue: first?.value === undefined ? undefined : String(first.value) } });
 };
 
+/** Lets notifications already queued reach their targets, for at most two seconds. */
 export async function close(provider: object): Promise<void> {
-  await (provider as S3Provider).settled?.();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([(provider as S3Provider).settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+  clearTimeout(timer);
+  if (active === provider) active = undefined;
 }

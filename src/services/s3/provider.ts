@@ -7,6 +7,7 @@ import type { RequestContext } from '../../core/context.js';
 import { ServiceError } from '../../core/errors.js';
 import type { ServiceDeps } from '../types.js';
 import type * as S3 from '../../generated/s3.js';
+import { AccessDenied } from '../../generated/s3.js';
 import { S3Store, type BucketRow, type NewObject, type ObjectRow, type UploadRow } from './store.js';
 import * as E from './errors.js';
 import { CHECKSUM_ALGORITHMS, DIGEST_BYTES, createHasher, crc32Combine, isChecksumAlgorithm, type ChecksumAlgorithm, type Hasher } from './checksums.js';
@@ -89,14 +90,17 @@ export class S3Provider implements S3.S3Api {
     return Math.floor(this.now() / 1000) * 1000;
   }
 
-  private bucket(name: string): BucketRow {
+  /** The bucket, checking x-amz-expected-bucket-owner when the caller sent it (403 on a mismatch, as S3). */
+  private bucket(name: string, expectedOwner?: string): BucketRow {
     const b = this.store.bucket(name);
     if (!b) throw E.noSuchBucket(name);
+    if (expectedOwner !== undefined && expectedOwner !== b.account_id) throw new AccessDenied('Access Denied');
     return b;
   }
 
   private owner(accountId: string): S3.Owner {
-    return { ID: canonicalId(accountId), DisplayName: 'nimbus' } as S3.Owner;
+    // S3 stopped returning DisplayName in owner and grantee elements in 2025: the canonical id only.
+    return { ID: canonicalId(accountId) };
   }
 
   /** Increasing per key (and here globally): hex of a clock-based counter, fixed width so it compares as a string. */
@@ -309,12 +313,12 @@ export class S3Provider implements S3.S3Api {
   }
 
   HeadBucket(input: S3.HeadBucketRequest): S3.HeadBucketOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: `arn:aws:s3:::${b.name}` } as S3.HeadBucketOutput;
   }
 
   DeleteBucket(input: S3.DeleteBucketRequest): void {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     if (this.store.hasObjects(b.name)) throw E.bucketNotEmpty(b.name, !!b.versioning);
     this.store.deleteBucket(b.name);
   }
@@ -339,27 +343,27 @@ export class S3Provider implements S3.S3Api {
   }
 
   GetBucketLocation(input: S3.GetBucketLocationRequest): S3.GetBucketLocationOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     // us-east-1 buckets report an empty LocationConstraint.
     return b.region === 'us-east-1' ? {} : { LocationConstraint: b.region as S3.GetBucketLocationOutput['LocationConstraint'] };
   }
 
   PutBucketTagging(input: S3.PutBucketTaggingRequest): void {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     this.store.setBucketField(b.name, 'tags', JSON.stringify(validateTags(input.Tagging?.TagSet ?? [], 50)));
   }
   GetBucketTagging(input: S3.GetBucketTaggingRequest): S3.GetBucketTaggingOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const tags = b.tags ? (JSON.parse(b.tags) as S3.Tag[]) : [];
     if (!tags.length) throw E.noSuchTagSet(b.name);
     return { TagSet: tags };
   }
   DeleteBucketTagging(input: S3.DeleteBucketTaggingRequest): void {
-    this.store.setBucketField(this.bucket(input.Bucket).name, 'tags', null);
+    this.store.setBucketField(this.bucket(input.Bucket, input.ExpectedBucketOwner).name, 'tags', null);
   }
 
   PutBucketVersioning(input: S3.PutBucketVersioningRequest): void {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const status = input.VersioningConfiguration?.Status;
     if (status !== 'Enabled' && status !== 'Suspended') throw E.malformedXml();
     if (status === 'Suspended' && b.object_lock) throw new ServiceError('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.', { status: 409 });
@@ -367,7 +371,7 @@ export class S3Provider implements S3.S3Api {
     if (input.VersioningConfiguration?.MFADelete) this.store.setBucketField(b.name, 'mfa_delete', input.VersioningConfiguration.MFADelete);
   }
   GetBucketVersioning(input: S3.GetBucketVersioningRequest): S3.GetBucketVersioningOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const out: S3.GetBucketVersioningOutput = {};
     if (b.versioning) out.Status = b.versioning as S3.GetBucketVersioningOutput['Status'];
     if (b.mfa_delete) out.MFADelete = b.mfa_delete as S3.GetBucketVersioningOutput['MFADelete'];
@@ -375,7 +379,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   PutBucketCors(input: S3.PutBucketCorsRequest): void {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const rules = input.CORSConfiguration?.CORSRules ?? [];
     if (!rules.length) throw E.malformedXml();
     if (rules.length > 100) throw new E.InvalidRequest('The number of CORS rules should not exceed allowed limit of 100 rules.');
@@ -388,16 +392,16 @@ export class S3Provider implements S3.S3Api {
     this.store.setBucketField(b.name, 'cors', JSON.stringify(rules));
   }
   GetBucketCors(input: S3.GetBucketCorsRequest): S3.GetBucketCorsOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     if (!b.cors) throw E.noSuchCors(b.name);
     return { CORSRules: JSON.parse(b.cors) };
   }
   DeleteBucketCors(input: S3.DeleteBucketCorsRequest): void {
-    this.store.setBucketField(this.bucket(input.Bucket).name, 'cors', null);
+    this.store.setBucketField(this.bucket(input.Bucket, input.ExpectedBucketOwner).name, 'cors', null);
   }
 
   PutBucketPolicy(input: S3.PutBucketPolicyRequest): void {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const text = typeof input.Policy === 'string' ? input.Policy : String(input.Policy ?? '');
     let doc: unknown;
     try {
@@ -411,56 +415,101 @@ export class S3Provider implements S3.S3Api {
     this.store.setBucketField(b.name, 'policy', text);
   }
   GetBucketPolicy(input: S3.GetBucketPolicyRequest): S3.GetBucketPolicyOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     if (!b.policy) throw E.noSuchPolicy(b.name);
     return { Policy: b.policy };
   }
   DeleteBucketPolicy(input: S3.DeleteBucketPolicyRequest): void {
-    this.store.setBucketField(this.bucket(input.Bucket).name, 'policy', null);
+    this.store.setBucketField(this.bucket(input.Bucket, input.ExpectedBucketOwner).name, 'policy', null);
   }
   GetBucketPolicyStatus(input: S3.GetBucketPolicyStatusRequest): S3.GetBucketPolicyStatusOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     if (!b.policy) throw E.noSuchPolicy(b.name);
     return { PolicyStatus: { IsPublic: false } };
   }
 
   PutBucketEncryption(input: S3.PutBucketEncryptionRequest): void {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     if (!input.ServerSideEncryptionConfiguration?.Rules?.length) throw E.malformedXml();
     this.store.setBucketField(b.name, 'encryption', JSON.stringify(input.ServerSideEncryptionConfiguration));
   }
   GetBucketEncryption(input: S3.GetBucketEncryptionRequest): S3.GetBucketEncryptionOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     // Since January 2023 every bucket has SSE-S3 as its default encryption.
     if (b.encryption) return { ServerSideEncryptionConfiguration: JSON.parse(b.encryption) };
     return { ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false }] } };
   }
   DeleteBucketEncryption(input: S3.DeleteBucketEncryptionRequest): void {
-    this.store.setBucketField(this.bucket(input.Bucket).name, 'encryption', null);
+    this.store.setBucketField(this.bucket(input.Bucket, input.ExpectedBucketOwner).name, 'encryption', null);
   }
 
   GetBucketAcl(input: S3.GetBucketAclRequest): S3.GetBucketAclOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const owner = this.owner(b.account_id);
-    return { Owner: owner, Grants: [{ Grantee: { ID: owner.ID, DisplayName: owner.DisplayName, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }] };
+    return { Owner: owner, Grants: [{ Grantee: { ID: owner.ID, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }] };
   }
   PutBucketAcl(input: S3.PutBucketAclRequest): void {
     // Accepted and not enforced: Nimbus does not evaluate ACLs (new buckets disable them on S3 too).
-    this.bucket(input.Bucket);
+    this.bucket(input.Bucket, input.ExpectedBucketOwner);
   }
   GetBucketOwnershipControls(input: S3.GetBucketOwnershipControlsRequest): S3.GetBucketOwnershipControlsOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     return { OwnershipControls: { Rules: [{ ObjectOwnership: (b.ownership ?? 'BucketOwnerEnforced') as never }] } };
   }
   PutBucketOwnershipControls(input: S3.PutBucketOwnershipControlsRequest): void {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const rule = input.OwnershipControls?.Rules?.[0]?.ObjectOwnership;
     if (!rule) throw E.malformedXml();
     this.store.setBucketField(b.name, 'ownership', rule);
   }
 
+  // Stored and returned; Nimbus does not block public access, expire objects or serve websites.
+  PutPublicAccessBlock(input: S3.PutPublicAccessBlockRequest): void {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    if (!input.PublicAccessBlockConfiguration) throw E.malformedXml();
+    this.store.setStoredConfig(b.name, 'PublicAccessBlock', input.PublicAccessBlockConfiguration);
+  }
+  GetPublicAccessBlock(input: S3.GetPublicAccessBlockRequest): S3.GetPublicAccessBlockOutput {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    const c = this.store.storedConfig<S3.PublicAccessBlockConfiguration>(b.name, 'PublicAccessBlock');
+    if (!c) throw E.noSuchStoredConfig('NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', b.name);
+    return { PublicAccessBlockConfiguration: c };
+  }
+  DeletePublicAccessBlock(input: S3.DeletePublicAccessBlockRequest): void {
+    this.store.setStoredConfig(this.bucket(input.Bucket, input.ExpectedBucketOwner).name, 'PublicAccessBlock', undefined);
+  }
+  PutBucketLifecycleConfiguration(input: S3.PutBucketLifecycleConfigurationRequest): S3.PutBucketLifecycleConfigurationOutput {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    if (!input.LifecycleConfiguration?.Rules?.length) throw E.malformedXml();
+    this.store.setStoredConfig(b.name, 'Lifecycle', input.LifecycleConfiguration.Rules);
+    return { TransitionDefaultMinimumObjectSize: input.TransitionDefaultMinimumObjectSize ?? 'all_storage_classes_128K' };
+  }
+  GetBucketLifecycleConfiguration(input: S3.GetBucketLifecycleConfigurationRequest): S3.GetBucketLifecycleConfigurationOutput {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    const rules = this.store.storedConfig<S3.LifecycleRule[]>(b.name, 'Lifecycle');
+    if (!rules) throw E.noSuchStoredConfig('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', b.name);
+    return { Rules: rules, TransitionDefaultMinimumObjectSize: 'all_storage_classes_128K' };
+  }
+  DeleteBucketLifecycle(input: S3.DeleteBucketLifecycleRequest): void {
+    this.store.setStoredConfig(this.bucket(input.Bucket, input.ExpectedBucketOwner).name, 'Lifecycle', undefined);
+  }
+  PutBucketWebsite(input: S3.PutBucketWebsiteRequest): void {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    if (!input.WebsiteConfiguration) throw E.malformedXml();
+    this.store.setStoredConfig(b.name, 'Website', input.WebsiteConfiguration);
+  }
+  GetBucketWebsite(input: S3.GetBucketWebsiteRequest): S3.GetBucketWebsiteOutput {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    const c = this.store.storedConfig<S3.GetBucketWebsiteOutput>(b.name, 'Website');
+    if (!c) throw E.noSuchStoredConfig('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration', b.name);
+    return c;
+  }
+  DeleteBucketWebsite(input: S3.DeleteBucketWebsiteRequest): void {
+    this.store.setStoredConfig(this.bucket(input.Bucket, input.ExpectedBucketOwner).name, 'Website', undefined);
+  }
+
   async PutBucketNotificationConfiguration(input: S3.PutBucketNotificationConfigurationRequest, ctx: RequestContext): Promise<void> {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const config = normalizeConfiguration(input.NotificationConfiguration ?? {});
     if (!input.SkipDestinationValidation) await validateDestinations(config, this.delivery);
     this.store.setBucketField(b.name, 'notification', Object.keys(config).length ? JSON.stringify(config) : null);
@@ -469,7 +518,7 @@ export class S3Provider implements S3.S3Api {
     this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => Promise.all(deliverTestEvent(config, { bucket: b.name, time, ...ids }, this.delivery))));
   }
   GetBucketNotificationConfiguration(input: S3.GetBucketNotificationConfigurationRequest): S3.NotificationConfiguration {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     return b.notification ? JSON.parse(b.notification) : {};
   }
 
@@ -494,7 +543,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   private readObject(input: S3.GetObjectRequest | S3.HeadObjectRequest, method: 'GET' | 'HEAD'): { b: BucketRow; row: ObjectRow; out: Out; start: number; end: number; chunks: Chunk[] } {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const row = this.findObject(b, input.Key, input.VersionId, method);
     const out = this.objectOutput(b, row);
     checkConditions(input, row.etag, row.last_modified, { notModifiedHeaders: { ETag: quote(row.etag), 'Last-Modified': httpDate(row.last_modified) } });
@@ -524,6 +573,7 @@ export class S3Provider implements S3.S3Api {
       }
     }
     out.ContentLength = Math.max(0, end - start + 1);
+    if (out.ContentRange !== undefined) out.StatusCode = 206;
     // The stored checksum describes the whole object: S3 returns it only for whole-object reads.
     if (input.ChecksumMode === 'ENABLED' && row.checksum && out.ContentRange === undefined) Object.assign(out, this.checksumMembers(JSON.parse(row.checksum)));
     const overrides: [keyof S3.GetObjectRequest, string][] = [
@@ -544,7 +594,6 @@ export class S3Provider implements S3.S3Api {
   GetObject(input: S3.GetObjectRequest): S3.GetObjectOutput {
     const { out, start, end, chunks } = this.readObject(input, 'GET');
     out.Body = readChunks(this.deps.blobs, chunks, start, end);
-    if (out.ContentRange !== undefined) out.StatusCode = 206;
     return out as S3.GetObjectOutput;
   }
 
@@ -552,10 +601,34 @@ export class S3Provider implements S3.S3Api {
     return this.readObject(input, 'HEAD').out as S3.HeadObjectOutput;
   }
 
+  GetObjectAttributes(input: S3.GetObjectAttributesRequest): S3.GetObjectAttributesOutput {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    const row = this.findObject(b, input.Key, input.VersionId, 'GET');
+    const wanted = new Set(input.ObjectAttributes ?? []);
+    const out: S3.GetObjectAttributesOutput = { LastModified: new Date(row.last_modified) };
+    const version = this.reportedVersion(b, row.version_id);
+    if (version) out.VersionId = version;
+    // This API reports the ETag without quotes.
+    if (wanted.has('ETag')) out.ETag = row.etag;
+    if (wanted.has('ObjectSize')) out.ObjectSize = row.size;
+    if (wanted.has('StorageClass')) out.StorageClass = row.storage_class as S3.GetObjectAttributesOutput['StorageClass'];
+    if (wanted.has('Checksum') && row.checksum) out.Checksum = this.checksumMembers(JSON.parse(row.checksum)) as S3.Checksum;
+    if (wanted.has('ObjectParts') && row.parts_count) {
+      const chunks = JSON.parse(row.chunks) as Chunk[];
+      const marker = input.PartNumberMarker ?? 0;
+      const max = Math.min(input.MaxParts ?? 1000, 1000);
+      const parts = chunks.map((c, i) => ({ PartNumber: i + 1, Size: c[1] })).filter((p) => p.PartNumber > marker);
+      const page = parts.slice(0, max);
+      out.ObjectParts = { TotalPartsCount: row.parts_count, PartNumberMarker: marker, MaxParts: max, IsTruncated: parts.length > max, Parts: page };
+      if (parts.length > max) out.ObjectParts.NextPartNumberMarker = page[page.length - 1].PartNumber;
+    }
+    return out;
+  }
+
   async PutObject(input: S3.PutObjectRequest, ctx: RequestContext): Promise<S3.PutObjectOutput> {
     let b: BucketRow;
     try {
-      b = this.bucket(input.Bucket);
+      b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
       this.checkKey(input.Key);
       this.checkWriteConditions(b, input.Key, input);
     } catch (e) {
@@ -594,7 +667,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   DeleteObject(input: S3.DeleteObjectRequest, ctx: RequestContext): S3.DeleteObjectOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     return this.deleteOne(b, input.Key, input.VersionId, ctx) as S3.DeleteObjectOutput;
   }
 
@@ -643,7 +716,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   DeleteObjects(input: S3.DeleteObjectsRequest, ctx: RequestContext): S3.DeleteObjectsOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const objects = input.Delete?.Objects ?? [];
     if (!objects.length || objects.length > 1000) throw E.malformedXml();
     const deleted: S3.DeletedObject[] = [];
@@ -703,7 +776,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   async CopyObject(input: S3.CopyObjectRequest, ctx: RequestContext): Promise<S3.CopyObjectOutput> {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     this.checkKey(input.Key);
     const src = this.copySource(input.CopySource);
     this.copyConditions(input, src.row);
@@ -768,8 +841,8 @@ export class S3Provider implements S3.S3Api {
 
   // ---------------------------------------------------------------- tagging
 
-  private taggedObject(input: { Bucket: string; Key: string; VersionId?: string }): { b: BucketRow; row: ObjectRow } {
-    const b = this.bucket(input.Bucket);
+  private taggedObject(input: { Bucket: string; Key: string; VersionId?: string; ExpectedBucketOwner?: string }): { b: BucketRow; row: ObjectRow } {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     return { b, row: this.findObject(b, input.Key, input.VersionId, 'GET') };
   }
 
@@ -799,7 +872,7 @@ export class S3Provider implements S3.S3Api {
   GetObjectAcl(input: S3.GetObjectAclRequest): S3.GetObjectAclOutput {
     const { b } = this.taggedObject(input);
     const owner = this.owner(b.account_id);
-    return { Owner: owner, Grants: [{ Grantee: { ID: owner.ID, DisplayName: owner.DisplayName, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }] };
+    return { Owner: owner, Grants: [{ Grantee: { ID: owner.ID, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }] };
   }
   PutObjectAcl(input: S3.PutObjectAclRequest): S3.PutObjectAclOutput {
     this.taggedObject(input);
@@ -882,7 +955,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   ListObjectsV2(input: S3.ListObjectsV2Request): S3.ListObjectsV2Output {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const enc = this.encoder(input.EncodingType);
     const prefix = input.Prefix ?? '';
     const maxKeys = this.maxKeys(input.MaxKeys);
@@ -913,7 +986,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   ListObjects(input: S3.ListObjectsRequest): S3.ListObjectsOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const enc = this.encoder(input.EncodingType);
     const prefix = input.Prefix ?? '';
     const maxKeys = this.maxKeys(input.MaxKeys);
@@ -938,7 +1011,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   ListObjectVersions(input: S3.ListObjectVersionsRequest): S3.ListObjectVersionsOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const enc = this.encoder(input.EncodingType);
     const prefix = input.Prefix ?? '';
     const maxKeys = this.maxKeys(input.MaxKeys);
@@ -995,7 +1068,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   CreateMultipartUpload(input: S3.CreateMultipartUploadRequest, ctx: RequestContext): S3.CreateMultipartUploadOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     this.checkKey(input.Key);
     const storageClass = this.storageClass(input.StorageClass);
     const tags = parseTaggingHeader(input.Tagging);
@@ -1036,7 +1109,7 @@ export class S3Provider implements S3.S3Api {
   async UploadPart(input: S3.UploadPartRequest, ctx: RequestContext): Promise<S3.UploadPartOutput> {
     let u: UploadRow;
     try {
-      this.bucket(input.Bucket);
+      this.bucket(input.Bucket, input.ExpectedBucketOwner);
       u = this.uploadOf(input.Bucket, input.Key, input.UploadId);
       this.checkPartNumber(input.PartNumber);
     } catch (e) {
@@ -1044,6 +1117,9 @@ export class S3Provider implements S3.S3Api {
       throw e;
     }
     const blob = await this.receive(input.Body, input as never, ctx, u.checksum_algorithm);
+    if (u.checksum_algorithm && blob.checksum && blob.checksum.Algorithm !== u.checksum_algorithm) {
+      throw new E.InvalidRequest(`Checksum Type mismatch occurred, expected checksum Type: ${u.checksum_algorithm.toLowerCase()}, actual checksum Type: ${blob.checksum.Algorithm.toLowerCase()}`);
+    }
     // The upload may have been completed or aborted while the part streamed in.
     if (!this.store.upload(u.upload_id)) throw E.noSuchUpload(u.upload_id);
     this.store.putPart({ upload_id: u.upload_id, part_number: input.PartNumber, sha256: blob.sha256, size: blob.size, etag: blob.md5, last_modified: this.nowSeconds(), checksum: blob.checksum?.Value ?? null });
@@ -1053,7 +1129,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   async UploadPartCopy(input: S3.UploadPartCopyRequest): Promise<S3.UploadPartCopyOutput> {
-    this.bucket(input.Bucket);
+    this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const u = this.uploadOf(input.Bucket, input.Key, input.UploadId);
     this.checkPartNumber(input.PartNumber);
     const src = this.copySource(input.CopySource);
@@ -1080,7 +1156,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   CompleteMultipartUpload(input: S3.CompleteMultipartUploadRequest, ctx: RequestContext): S3.CompleteMultipartUploadOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const u = this.uploadOf(b.name, input.Key, input.UploadId);
     const requested = input.MultipartUpload?.Parts ?? [];
     if (!requested.length) throw E.malformedXml();
@@ -1154,14 +1230,14 @@ export class S3Provider implements S3.S3Api {
   }
 
   AbortMultipartUpload(input: S3.AbortMultipartUploadRequest): S3.AbortMultipartUploadOutput {
-    this.bucket(input.Bucket);
+    this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const u = this.uploadOf(input.Bucket, input.Key, input.UploadId);
     this.store.deleteUpload(u.upload_id);
     return {};
   }
 
   ListParts(input: S3.ListPartsRequest): S3.ListPartsOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const u = this.uploadOf(b.name, input.Key, input.UploadId);
     const max = Math.min(input.MaxParts ?? 1000, 1000);
     const marker = Number(input.PartNumberMarker ?? 0) || 0;
@@ -1172,10 +1248,10 @@ export class S3Provider implements S3.S3Api {
       Bucket: b.name,
       Key: u.key,
       UploadId: u.upload_id,
-      PartNumberMarker: String(marker),
+      PartNumberMarker: marker,
       MaxParts: max,
       IsTruncated: all.length > max,
-      Initiator: { ID: owner.ID, DisplayName: owner.DisplayName },
+      Initiator: { ID: owner.ID },
       Owner: owner,
       StorageClass: u.storage_class,
       Parts: page.map((p) => ({
@@ -1186,7 +1262,7 @@ export class S3Provider implements S3.S3Api {
         ...(p.checksum && u.checksum_algorithm ? { [`Checksum${u.checksum_algorithm}`]: p.checksum } : {}),
       })),
     };
-    if (all.length > max) out.NextPartNumberMarker = String(page[page.length - 1].part_number);
+    if (all.length > max) out.NextPartNumberMarker = page[page.length - 1].part_number;
     if (u.checksum_algorithm) {
       out.ChecksumAlgorithm = u.checksum_algorithm;
       out.ChecksumType = u.checksum_type;
@@ -1195,7 +1271,7 @@ export class S3Provider implements S3.S3Api {
   }
 
   ListMultipartUploads(input: S3.ListMultipartUploadsRequest): S3.ListMultipartUploadsOutput {
-    const b = this.bucket(input.Bucket);
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const enc = this.encoder(input.EncodingType);
     const prefix = input.Prefix ?? '';
     const max = this.maxKeys(input.MaxUploads);
@@ -1230,7 +1306,7 @@ export class S3Provider implements S3.S3Api {
           Initiated: new Date(u.initiated),
           StorageClass: u.storage_class,
           Owner: owner,
-          Initiator: { ID: owner.ID, DisplayName: owner.DisplayName },
+          Initiator: { ID: owner.ID },
           ...(u.checksum_algorithm ? { ChecksumAlgorithm: u.checksum_algorithm, ChecksumType: u.checksum_type } : {}),
         };
       });

@@ -75,6 +75,9 @@ const MIGRATIONS = [
     PRIMARY KEY (upload_id, part_number)
   );
   `,
+  // Configurations Nimbus stores and returns but does not act on (public access block,
+  // lifecycle, website), as a JSON object keyed by configuration name.
+  `ALTER TABLE s3_buckets ADD COLUMN stored_configs TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 export interface BucketRow {
@@ -91,6 +94,7 @@ export interface BucketRow {
   encryption: string | null;
   object_lock: number;
   ownership: string | null;
+  stored_configs: string;
 }
 
 export interface ObjectRow {
@@ -164,6 +168,21 @@ export class S3Store {
   }
   hasObjects(bucket: string): boolean {
     return !!this.stmts.anyObject.get(bucket);
+  }
+  /** A configuration kept as given (see the migration); undefined when none was set. */
+  storedConfig<T>(name: string, key: string): T | undefined {
+    const row = this.bucket(name);
+    return row ? (JSON.parse(row.stored_configs) as Record<string, T>)[key] : undefined;
+  }
+  setStoredConfig(name: string, key: string, value: unknown): void {
+    this.db.transaction(() => {
+      const row = this.bucket(name);
+      if (!row) return;
+      const configs = JSON.parse(row.stored_configs) as Record<string, unknown>;
+      if (value === undefined) delete configs[key];
+      else configs[key] = value;
+      this.db.prepare('UPDATE s3_buckets SET stored_configs = ? WHERE name = ?').run(JSON.stringify(configs), name);
+    })();
   }
   /** Sets one configuration column of a bucket (the column name is ours, never the caller's). */
   setBucketField(name: string, field: 'versioning' | 'mfa_delete' | 'tags' | 'cors' | 'policy' | 'notification' | 'encryption' | 'ownership', value: string | null): void {

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import crypto from 'node:crypto';
-import type { Clock } from '../../core/clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { InternalClient } from '../types.js';
 import { ServiceError } from '../../core/errors.js';
@@ -98,6 +98,11 @@ export class Deliverer {
     };
   }
 
+  /** Visiting it confirms the subscription, as AWS's SubscribeURL does. */
+  subscribeUrl(topicArn: string, token: string): string {
+    return `${this.deps.endpoint()}/_nimbus/sns/confirm?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topicArn)}&Token=${token}`;
+  }
+
   /** Hands a published message to its subscribers after the current request completes. */
   dispatch(msg: PublishedMessage, targets: SubscriptionTarget[], fifo: boolean): void {
     if (targets.length === 0 || this.closed) return;
@@ -134,6 +139,21 @@ export class Deliverer {
 
   close(): void {
     this.closed = true;
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+  }
+
+  private readonly timers = new Set<TimerHandle>();
+
+  /** Retry waits use the clock's timers (unreferenced, so a pending retry never holds the process open). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.deps.clock.setTimeout(() => {
+        this.timers.delete(handle);
+        resolve();
+      }, ms);
+      this.timers.add(handle);
+    });
   }
 
   // ---- message formats ----
@@ -231,8 +251,11 @@ export class Deliverer {
     };
     // Raw delivery maps message attributes to SQS message attributes (at most 10 pass).
     if (target.raw && Object.keys(msg.attributes).length) input.MessageAttributes = sqsAttributes(msg.attributes);
-    if (msg.groupId) input.MessageGroupId = msg.groupId;
-    if (msg.dedupId) input.MessageDeduplicationId = msg.dedupId;
+    // FIFO topic to FIFO queue: the group and deduplication id carry over (a standard queue gets neither).
+    if (q.name.endsWith('.fifo')) {
+      if (msg.groupId) input.MessageGroupId = msg.groupId;
+      if (msg.dedupId) input.MessageDeduplicationId = msg.dedupId;
+    }
     await this.call('sqs', 'SendMessage', input, { accountId: q.accountId, region: q.region });
   }
 
@@ -250,7 +273,8 @@ export class Deliverer {
     try {
       await this.deps.internal.call(service, op, input, scope);
     } catch (e) {
-      if (e instanceof ServiceError) throw new DeliveryError(e.code, e.message, !e.senderFault);
+      // Server-side failures and throttling are retried; other client errors go straight to the DLQ.
+      if (e instanceof ServiceError) throw new DeliveryError(e.code, e.message, !e.senderFault || e.status === 429);
       throw new DeliveryError('InternalError', (e as Error).message ?? String(e), true);
     }
   }
@@ -262,7 +286,7 @@ export class Deliverer {
       } catch (e) {
         const err = e instanceof DeliveryError ? e : new DeliveryError('InternalError', String(e), true);
         if (err.retryable && i < MANAGED_RETRY_DELAYS_MS.length) {
-          await this.deps.clock.sleep(MANAGED_RETRY_DELAYS_MS[i]);
+          await this.sleep(MANAGED_RETRY_DELAYS_MS[i]);
           continue;
         }
         return this.deadLetter(msg, target, err);
@@ -294,8 +318,10 @@ export class Deliverer {
         RequestID: { DataType: 'String', StringValue: crypto.randomUUID() },
       },
     };
-    if (msg.groupId) input.MessageGroupId = msg.groupId;
-    if (msg.dedupId) input.MessageDeduplicationId = msg.dedupId;
+    if (q.name.endsWith('.fifo')) {
+      if (msg.groupId) input.MessageGroupId = msg.groupId;
+      if (msg.dedupId) input.MessageDeduplicationId = msg.dedupId;
+    }
     try {
       await this.deps.internal.call('sqs', 'SendMessage', input, { accountId: q.accountId, region: q.region });
     } catch (e) {
@@ -312,36 +338,41 @@ export class Deliverer {
     };
     if (target.raw) headers['x-amz-sns-rawdelivery'] = 'true';
     const body = target.raw ? msg.messageFor(target.protocol) : JSON.stringify(this.envelope(msg, target));
-    await this.postWithRetries(target.endpoint, headers, body, retryPolicyOf(target), msg.messageId);
+    await this.postWithRetries(target.endpoint, { ...headers, 'content-type': contentTypeOf(target) }, body, retryPolicyOf(target), msg.messageId);
   }
 
-  /** POSTs a SubscriptionConfirmation (the real flow: the endpoint must visit SubscribeURL). */
-  async sendConfirmation(target: SubscriptionTarget, topicArn: string, token: string, signatureVersion: string): Promise<void> {
-    const messageId = crypto.randomUUID();
-    const subscribeUrl = `${this.deps.endpoint()}/_nimbus/sns/confirm?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topicArn)}&Token=${token}`;
-    const signed: Record<string, unknown> = {
-      Type: 'SubscriptionConfirmation',
-      MessageId: messageId,
-      Token: token,
-      TopicArn: topicArn,
-      Message: `You have chosen to subscribe to the topic ${topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
-      SubscribeURL: subscribeUrl,
-      Timestamp: new Date(this.deps.clock.now()).toISOString(),
-    };
-    const body = {
-      ...signed,
-      SignatureVersion: signatureVersion,
-      Signature: this.deps.signer.sign(signed, signatureVersion),
-      SigningCertURL: this.urls(target.arn).signingCertUrl,
-    };
-    const headers = {
-      'x-amz-sns-message-type': 'SubscriptionConfirmation',
-      'x-amz-sns-message-id': messageId,
-      'x-amz-sns-topic-arn': topicArn,
-    };
+  /** POSTs a SubscriptionConfirmation after the current request (the endpoint must then visit SubscribeURL). */
+  sendConfirmation(target: SubscriptionTarget, topicArn: string, token: string, signatureVersion: string): void {
+    if (this.closed) return;
     this.pending++;
+    setImmediate(() => void this.postConfirmation(target, topicArn, token, signatureVersion));
+  }
+
+  private async postConfirmation(target: SubscriptionTarget, topicArn: string, token: string, signatureVersion: string): Promise<void> {
     try {
-      await this.postWithRetries(target.endpoint, headers, JSON.stringify(body), retryPolicyOf(target), messageId);
+      const messageId = crypto.randomUUID();
+      const subscribeUrl = this.subscribeUrl(topicArn, token);
+      const signed: Record<string, unknown> = {
+        Type: 'SubscriptionConfirmation',
+        MessageId: messageId,
+        Token: token,
+        TopicArn: topicArn,
+        Message: `You have chosen to subscribe to the topic ${topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+        SubscribeURL: subscribeUrl,
+        Timestamp: new Date(this.deps.clock.now()).toISOString(),
+      };
+      const body = {
+        ...signed,
+        SignatureVersion: signatureVersion,
+        Signature: this.deps.signer.sign(signed, signatureVersion),
+        SigningCertURL: this.urls(target.arn).signingCertUrl,
+      };
+      const headers = {
+        'x-amz-sns-message-type': 'SubscriptionConfirmation',
+        'x-amz-sns-message-id': messageId,
+        'x-amz-sns-topic-arn': topicArn,
+      };
+      await this.postWithRetries(target.endpoint, { ...headers, 'content-type': 'text/plain; charset=UTF-8' }, JSON.stringify(body), retryPolicyOf(target), messageId);
     } catch (e) {
       this.deps.log.warn(`sns: subscription confirmation to ${target.endpoint} failed`, e);
     } finally {
@@ -350,11 +381,12 @@ export class Deliverer {
     }
   }
 
+
   private async postWithRetries(url: string, headers: Record<string, string>, body: string, policy: RetryPolicy, messageId: string): Promise<void> {
     const delays = retryDelays(policy);
     for (let attempt = 0; ; attempt++) {
       if (this.closed) return;
-      const status = await post(url, { ...headers, 'content-type': 'text/plain; charset=UTF-8', 'user-agent': 'Amazon Simple Notification Service Agent' }, body);
+      const status = await post(url, { ...headers, 'user-agent': 'Amazon Simple Notification Service Agent' }, body);
       if (status >= 200 && status < 300) return;
       // AWS retries server errors, throttling and connection failures; other 4xx are final.
       const retryable = status === 0 || status === 429 || status >= 500;
@@ -362,7 +394,7 @@ export class Deliverer {
         this.deps.log.warn(`sns: HTTP delivery of ${messageId} to ${url} failed with status ${status || 'connection error'}`);
         return;
       }
-      await this.deps.clock.sleep(delays[attempt] * 1000);
+      await this.sleep(delays[attempt] * 1000);
     }
   }
 }
@@ -379,6 +411,21 @@ function retryPolicyOf(target: SubscriptionTarget): RetryPolicy {
     }
   }
   return DEFAULT_HTTP_RETRY;
+}
+
+/** Notifications are text/plain unless the delivery policy's requestPolicy.headerContentType says otherwise. */
+function contentTypeOf(target: SubscriptionTarget): string {
+  for (const source of [target.deliveryPolicy, target.topicDeliveryPolicy]) {
+    if (!source) continue;
+    try {
+      const p = JSON.parse(source);
+      const type = p.requestPolicy?.headerContentType ?? p.http?.defaultRequestPolicy?.headerContentType;
+      if (typeof type === 'string') return type;
+    } catch {
+      /* validated on write */
+    }
+  }
+  return 'text/plain; charset=UTF-8';
 }
 
 /** The wait in seconds before each retry: immediate, minimum-delay, back-off, then maximum-delay phases. */

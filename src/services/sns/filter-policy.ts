@@ -7,7 +7,8 @@
 //   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html
 //
 // API:
-//   checkFilterPolicy(policy, scope)      throws FilterPolicyError (message without any prefix)
+//   checkFilterPolicy(policy, scope)      SNS validation; throws FilterPolicyError (message without any prefix)
+//   checkEventPattern(pattern)            EventBridge-style validation (FilterCriteria), same error type
 //   matchesPattern(pattern, document)     body-style matching on any JSON value (nested keys,
 //                                         arrays matched element-wise, EventBridge semantics)
 //   matchesMessageAttributes(policy, attrs)  attribute-scope matching on SNS/SQS message attributes
@@ -147,6 +148,39 @@ function checkCidr(value: unknown): void {
   if (!parseCidr(value)) throw new FilterPolicyError(`FilterPolicy: Nonstandard IP address: ${parts[0]}`);
 }
 
+/**
+ * Validates an EventBridge-style pattern (Lambda FilterCriteria): nesting allowed at any depth,
+ * no SNS key or combination limits, and the EventBridge forms of prefix/suffix/anything-but
+ * with equals-ignore-case. Throws FilterPolicyError with a message like SNS's (callers word
+ * their own error around it).
+ */
+export function checkEventPattern(pattern: unknown): void {
+  if (!isObject(pattern)) throw new FilterPolicyError('Filter pattern must be a JSON object');
+  const walk = (level: Pattern): void => {
+    for (const [key, value] of Object.entries(level)) {
+      if (key === '$or') {
+        if (!Array.isArray(value) || value.length < 2 || !value.every(isObject)) throw new FilterPolicyError('Value of $or must be an array of at least 2 objects');
+        value.forEach((b) => walk(b as Pattern));
+      } else if (Array.isArray(value)) {
+        if (value.length === 0) throw new FilterPolicyError('Empty arrays are not allowed');
+        for (const rule of value) checkRule(relaxEventBridgeRule(rule));
+      } else if (isObject(value)) walk(value);
+      else throw new FilterPolicyError(`"${key}" must be an object or an array`);
+    }
+  };
+  walk(pattern);
+}
+
+/** EventBridge-only spellings, reduced to the SNS form checkRule knows. */
+function relaxEventBridgeRule(rule: unknown): unknown {
+  if (!isObject(rule)) return rule;
+  const [op, arg] = Object.entries(rule)[0] ?? [];
+  if ((op === 'prefix' || op === 'suffix') && isObject(arg) && typeof arg['equals-ignore-case'] === 'string') return { [op]: arg['equals-ignore-case'] };
+  if (op === 'equals-ignore-case' && Array.isArray(arg) && arg.every((a) => typeof a === 'string')) return { [op]: arg[0] ?? '' };
+  if (op === 'anything-but' && isObject(arg) && Array.isArray(arg['equals-ignore-case'])) return { 'anything-but': arg['equals-ignore-case'] };
+  return rule;
+}
+
 // ---- matching ----
 
 /**
@@ -250,10 +284,17 @@ function matchValue(rule: unknown, v: unknown): boolean {
   const [op, arg] = Object.entries(rule)[0] ?? [];
   switch (op) {
     case 'prefix':
-      return typeof v === 'string' && typeof arg === 'string' && v.startsWith(arg);
-    case 'suffix':
-      return typeof v === 'string' && typeof arg === 'string' && v.endsWith(arg);
+    case 'suffix': {
+      if (typeof v !== 'string') return false;
+      // EventBridge also takes {"prefix": {"equals-ignore-case": "x"}}.
+      const ignoreCase = isObject(arg) && typeof arg['equals-ignore-case'] === 'string';
+      const needle = ignoreCase ? (arg['equals-ignore-case'] as string).toLowerCase() : arg;
+      if (typeof needle !== 'string') return false;
+      const hay = ignoreCase ? v.toLowerCase() : v;
+      return op === 'prefix' ? hay.startsWith(needle) : hay.endsWith(needle);
+    }
     case 'equals-ignore-case':
+      if (Array.isArray(arg)) return arg.some((a) => matchValue({ 'equals-ignore-case': a }, v));
       return typeof v === 'string' && typeof arg === 'string' && v.toLowerCase() === arg.toLowerCase();
     case 'wildcard':
       return typeof v === 'string' && typeof arg === 'string' && wildcardMatch(arg, v);

@@ -1,10 +1,12 @@
 // SNS: topics, subscriptions, publishing, tags, permissions, data protection policies.
 // State in SQLite keyed by account and region; deliveries happen after Publish returns
 // (delivery.ts); filter policies in filter-policy.ts; message signing in signing.ts.
-// Mobile push and SMS: phone-number opt-out and SMS attributes are stored; platform
-// applications and endpoints are not implemented (NotImplemented).
+// Mobile push and SMS: platform applications, endpoints, phone-number opt-outs and SMS
+// attributes are stored; publishing to an endpoint or phone number is accepted and goes nowhere.
 import crypto from 'node:crypto';
-import type { ServiceDeps, ServiceModule, Provider } from '../types.js';
+import type { ServiceDeps, ServiceModule, Provider, ValidationIssue } from '../types.js';
+import { ServiceError } from '../../core/errors.js';
+import { coralMessage } from '../../server/validation.js';
 import type { RequestContext } from '../../core/context.js';
 import { arn as makeArn, partitionOf } from '../../core/context.js';
 import type { Clock } from '../../core/clock.js';
@@ -15,6 +17,7 @@ import {
   AuthorizationErrorException,
   BatchEntryIdsNotDistinctException,
   BatchRequestTooLongException,
+  EndpointDisabledException,
   EmptyBatchRequestException,
   InvalidBatchEntryIdException,
   InvalidParameterException,
@@ -28,6 +31,22 @@ import {
   type CheckIfPhoneNumberIsOptedOutResponse,
   type ConfirmSubscriptionInput,
   type ConfirmSubscriptionResponse,
+  type CreatePlatformApplicationInput,
+  type CreatePlatformApplicationResponse,
+  type CreatePlatformEndpointInput,
+  type CreateEndpointResponse,
+  type DeleteEndpointInput,
+  type DeletePlatformApplicationInput,
+  type GetEndpointAttributesInput,
+  type GetEndpointAttributesResponse,
+  type GetPlatformApplicationAttributesInput,
+  type GetPlatformApplicationAttributesResponse,
+  type ListEndpointsByPlatformApplicationInput,
+  type ListEndpointsByPlatformApplicationResponse,
+  type ListPlatformApplicationsInput,
+  type ListPlatformApplicationsResponse,
+  type SetEndpointAttributesInput,
+  type SetPlatformApplicationAttributesInput,
   type CreateTopicInput,
   type CreateTopicResponse,
   type DeleteTopicInput,
@@ -102,9 +121,18 @@ const MIGRATIONS = [
      PRIMARY KEY (account_id, region));
    CREATE TABLE sns_sms (account_id TEXT NOT NULL, region TEXT NOT NULL, attributes TEXT NOT NULL, opted_out TEXT NOT NULL,
      PRIMARY KEY (account_id, region));`,
+  `CREATE TABLE sns_platform_apps (
+     account_id TEXT NOT NULL, region TEXT NOT NULL, arn TEXT NOT NULL, platform TEXT NOT NULL, attributes TEXT NOT NULL,
+     PRIMARY KEY (account_id, region, arn));
+   CREATE TABLE sns_platform_endpoints (
+     account_id TEXT NOT NULL, region TEXT NOT NULL, arn TEXT NOT NULL, app_arn TEXT NOT NULL, token TEXT NOT NULL,
+     attributes TEXT NOT NULL, created INTEGER NOT NULL,
+     PRIMARY KEY (account_id, region, arn));
+   CREATE INDEX sns_platform_endpoints_app ON sns_platform_endpoints (account_id, region, app_arn, created);`,
 ];
 
 const PAGE = 100;
+const PLATFORMS = ['ADM', 'APNS', 'APNS_SANDBOX', 'APNS_VOIP', 'APNS_VOIP_SANDBOX', 'MACOS', 'MACOS_SANDBOX', 'GCM', 'BAIDU', 'MPNS', 'WNS'];
 const MAX_MESSAGE_BYTES = 262_144;
 const DEDUP_WINDOW_MS = 5 * 60_000;
 const PROTOCOLS = ['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose'];
@@ -124,6 +152,7 @@ interface TopicRow {
   account_id: string; region: string; name: string; arn: string; attributes: string; tags: string;
   data_protection_policy: string | null; deleted_subscriptions: number; sequence: number;
 }
+interface EndpointRow { arn: string; app_arn: string; token: string; attributes: string; created: number }
 interface SubRow {
   account_id: string; region: string; arn: string; topic_arn: string; protocol: string; endpoint: string; owner: string;
   attributes: string; confirmed: number; token: string | null;
@@ -172,6 +201,16 @@ export class SnsProvider implements SnsApi {
       dedup: db.prepare('SELECT * FROM sns_dedup WHERE account_id = ? AND region = ? AND topic_arn = ? AND dedup_id = ? AND expires > ?'),
       putDedup: db.prepare('INSERT OR REPLACE INTO sns_dedup (account_id, region, topic_arn, dedup_id, message_id, sequence_number, expires) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       expireDedup: db.prepare('DELETE FROM sns_dedup WHERE expires <= ?'),
+      app: db.prepare('SELECT * FROM sns_platform_apps WHERE account_id = ? AND region = ? AND arn = ?'),
+      apps: db.prepare('SELECT * FROM sns_platform_apps WHERE account_id = ? AND region = ? ORDER BY arn'),
+      putApp: db.prepare('INSERT OR REPLACE INTO sns_platform_apps (account_id, region, arn, platform, attributes) VALUES (?, ?, ?, ?, ?)'),
+      deleteApp: db.prepare('DELETE FROM sns_platform_apps WHERE account_id = ? AND region = ? AND arn = ?'),
+      endpoint: db.prepare('SELECT * FROM sns_platform_endpoints WHERE account_id = ? AND region = ? AND arn = ?'),
+      endpointByToken: db.prepare('SELECT * FROM sns_platform_endpoints WHERE account_id = ? AND region = ? AND app_arn = ? AND token = ?'),
+      endpointsOfApp: db.prepare('SELECT * FROM sns_platform_endpoints WHERE account_id = ? AND region = ? AND app_arn = ? ORDER BY created, arn'),
+      putEndpoint: db.prepare('INSERT OR REPLACE INTO sns_platform_endpoints (account_id, region, arn, app_arn, token, attributes, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      deleteEndpoint: db.prepare('DELETE FROM sns_platform_endpoints WHERE account_id = ? AND region = ? AND arn = ?'),
+      deleteAppEndpoints: db.prepare('DELETE FROM sns_platform_endpoints WHERE account_id = ? AND region = ? AND app_arn = ?'),
       sms: db.prepare('SELECT * FROM sns_sms WHERE account_id = ? AND region = ?'),
       putSms: db.prepare('INSERT OR REPLACE INTO sns_sms (account_id, region, attributes, opted_out) VALUES (?, ?, ?, ?)'),
     };
@@ -356,7 +395,10 @@ export class SnsProvider implements SnsApi {
     this.s.insertSub.run(ctx.accountId, ctx.region, subArn, t.arn, protocol, endpoint, ctx.accountId, JSON.stringify(attrs), pending ? 0 : 1, token, this.clock.now());
     if (protocol === 'http' || protocol === 'https') {
       const target = this.target({ account_id: ctx.accountId, region: ctx.region, arn: subArn, topic_arn: t.arn, protocol, endpoint, owner: ctx.accountId, attributes: JSON.stringify(attrs), confirmed: 0, token }, topicAttrs);
-      setImmediate(() => void this.deliverer.sendConfirmation(target, t.arn, token!, topicAttrs.SignatureVersion ?? '1'));
+      this.deliverer.sendConfirmation(target, t.arn, token!, topicAttrs.SignatureVersion ?? '1');
+    } else if (pending) {
+      // No mail or text is sent locally: the confirmation link goes to the log instead.
+      this.deps.log.info(`sns: ${protocol} subscription of ${endpoint} to ${t.arn} is pending; confirm it at ${this.deliverer.subscribeUrl(t.arn, token!)}`);
     }
     return { SubscriptionArn: pending && !input.ReturnSubscriptionArn ? 'pending confirmation' : subArn };
   }
@@ -445,7 +487,13 @@ export class SnsProvider implements SnsApi {
       return { MessageId: crypto.randomUUID() };
     }
     const targetArn = (input.TopicArn ?? input.TargetArn)!;
-    if (input.TargetArn !== undefined && /:endpoint\//.test(input.TargetArn)) throw new NotFoundException('Endpoint does not exist');
+    if (input.TargetArn !== undefined && /:endpoint\//.test(input.TargetArn)) {
+      // Mobile push: accepted for an enabled endpoint and not sent to any device.
+      const e = this.requireEndpoint(input.TargetArn, ctx);
+      if (JSON.parse(e.attributes).Enabled === 'false') throw new EndpointDisabledException('Endpoint is disabled');
+      this.checkMessage(input, false);
+      return { MessageId: crypto.randomUUID() };
+    }
     const t = this.requireTopic(targetArn, ctx);
     const result = this.publishOne(t, input, ctx);
     return result;
@@ -590,6 +638,99 @@ export class SnsProvider implements SnsApi {
     };
   }
 
+  // ---- mobile push (stored; nothing is pushed to a device) ----
+
+  CreatePlatformApplication(input: CreatePlatformApplicationInput, ctx: RequestContext): CreatePlatformApplicationResponse {
+    if (!PLATFORMS.includes(input.Platform)) throw invalid(`Platform Reason: ${input.Platform} is not supported`);
+    if (!/^[A-Za-z0-9_.-]{1,256}$/.test(input.Name)) throw invalid('Name Reason: must be at most 256 characters long and may contain only letters, numbers, hyphens, periods and underscores');
+    if (input.Platform !== 'APNS' && input.Platform !== 'APNS_SANDBOX' && !input.Attributes.PlatformCredential) {
+      throw invalid('Attributes Reason: PlatformCredential attribute is required');
+    }
+    const appArn = makeArn(ctx, 'sns', `app/${input.Platform}/${input.Name}`);
+    this.s.putApp.run(ctx.accountId, ctx.region, appArn, input.Platform, JSON.stringify({ Enabled: 'true', ...input.Attributes }));
+    return { PlatformApplicationArn: appArn };
+  }
+
+  GetPlatformApplicationAttributes(input: GetPlatformApplicationAttributesInput, ctx: RequestContext): GetPlatformApplicationAttributesResponse {
+    const app = this.requireApp(input.PlatformApplicationArn, ctx);
+    // Credentials are write-only, as on AWS.
+    return { Attributes: omit(JSON.parse(app.attributes), ['PlatformCredential', 'PlatformPrincipal']) };
+  }
+
+  SetPlatformApplicationAttributes(input: SetPlatformApplicationAttributesInput, ctx: RequestContext): void {
+    const app = this.requireApp(input.PlatformApplicationArn, ctx);
+    this.s.putApp.run(ctx.accountId, ctx.region, app.arn, app.platform, JSON.stringify({ ...JSON.parse(app.attributes), ...input.Attributes }));
+  }
+
+  DeletePlatformApplication(input: DeletePlatformApplicationInput, ctx: RequestContext): void {
+    this.db.transaction(() => {
+      this.s.deleteAppEndpoints.run(ctx.accountId, ctx.region, input.PlatformApplicationArn);
+      this.s.deleteApp.run(ctx.accountId, ctx.region, input.PlatformApplicationArn);
+    })();
+  }
+
+  ListPlatformApplications(input: ListPlatformApplicationsInput, ctx: RequestContext): ListPlatformApplicationsResponse {
+    const rows = this.s.apps.all(ctx.accountId, ctx.region) as { arn: string; attributes: string }[];
+    const { page, next } = paginate(rows, input.NextToken);
+    return {
+      PlatformApplications: page.map((a) => ({ PlatformApplicationArn: a.arn, Attributes: omit(JSON.parse(a.attributes), ['PlatformCredential', 'PlatformPrincipal']) })),
+      NextToken: next,
+    };
+  }
+
+  CreatePlatformEndpoint(input: CreatePlatformEndpointInput, ctx: RequestContext): CreateEndpointResponse {
+    const app = this.requireApp(input.PlatformApplicationArn, ctx);
+    const attrs: Record<string, string> = { Enabled: 'true', ...(input.Attributes ?? {}), Token: input.Token };
+    if (input.CustomUserData !== undefined) attrs.CustomUserData = input.CustomUserData;
+    const existing = this.s.endpointByToken.get(ctx.accountId, ctx.region, app.arn, input.Token) as EndpointRow | undefined;
+    if (existing) {
+      // Idempotent for the same token and attributes, as AWS is.
+      const stored = JSON.parse(existing.attributes) as Record<string, string>;
+      if (Object.entries(attrs).some(([k, v]) => stored[k] !== v)) {
+        throw invalid(`Token Reason: Endpoint ${existing.arn} already exists with the same Token, but different attributes.`);
+      }
+      return { EndpointArn: existing.arn };
+    }
+    const name = app.arn.split(':').pop()!.replace(/^app\//, '');
+    const endpointArn = makeArn(ctx, 'sns', `endpoint/${name}/${crypto.randomUUID()}`);
+    this.s.putEndpoint.run(ctx.accountId, ctx.region, endpointArn, app.arn, input.Token, JSON.stringify(attrs), this.clock.now());
+    return { EndpointArn: endpointArn };
+  }
+
+  GetEndpointAttributes(input: GetEndpointAttributesInput, ctx: RequestContext): GetEndpointAttributesResponse {
+    return { Attributes: JSON.parse(this.requireEndpoint(input.EndpointArn, ctx).attributes) };
+  }
+
+  SetEndpointAttributes(input: SetEndpointAttributesInput, ctx: RequestContext): void {
+    const e = this.requireEndpoint(input.EndpointArn, ctx);
+    const attrs = { ...JSON.parse(e.attributes), ...input.Attributes };
+    this.s.putEndpoint.run(ctx.accountId, ctx.region, e.arn, e.app_arn, attrs.Token ?? e.token, JSON.stringify(attrs), e.created);
+  }
+
+  DeleteEndpoint(input: DeleteEndpointInput, ctx: RequestContext): void {
+    // Idempotent, as on AWS.
+    this.s.deleteEndpoint.run(ctx.accountId, ctx.region, input.EndpointArn);
+  }
+
+  ListEndpointsByPlatformApplication(input: ListEndpointsByPlatformApplicationInput, ctx: RequestContext): ListEndpointsByPlatformApplicationResponse {
+    const app = this.requireApp(input.PlatformApplicationArn, ctx);
+    const rows = this.s.endpointsOfApp.all(ctx.accountId, ctx.region, app.arn) as EndpointRow[];
+    const { page, next } = paginate(rows, input.NextToken);
+    return { Endpoints: page.map((e) => ({ EndpointArn: e.arn, Attributes: JSON.parse(e.attributes) })), NextToken: next };
+  }
+
+  private requireApp(appArn: string, ctx: RequestContext): { arn: string; platform: string; attributes: string } {
+    const app = this.s.app.get(ctx.accountId, ctx.region, appArn) as { arn: string; platform: string; attributes: string } | undefined;
+    if (!app) throw new NotFoundException('PlatformApplication does not exist');
+    return app;
+  }
+
+  private requireEndpoint(endpointArn: string, ctx: RequestContext): EndpointRow {
+    const e = this.s.endpoint.get(ctx.accountId, ctx.region, endpointArn) as EndpointRow | undefined;
+    if (!e) throw new NotFoundException('Endpoint does not exist');
+    return e;
+  }
+
   // ---- SMS (stored, nothing is sent) ----
 
   CheckIfPhoneNumberIsOptedOut(input: CheckIfPhoneNumberIsOptedOutInput, ctx: RequestContext): CheckIfPhoneNumberIsOptedOutResponse {
@@ -726,7 +867,8 @@ export class SnsProvider implements SnsApi {
       case 'sqs': {
         const q = parseQueueArn(endpoint);
         if (!q) throw invalid('SQS endpoint ARN');
-        if (fifo && !q.name.endsWith('.fifo')) throw invalid('Invalid parameter: Endpoint Reason: Please use FIFO SQS queue');
+        // FIFO topics deliver to FIFO and (since 2023, best-effort ordering) standard queues:
+        // https://docs.aws.amazon.com/sns/latest/dg/fifo-message-delivery.html
         if (!fifo && q.name.endsWith('.fifo')) throw invalid('Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics');
         return;
       }
@@ -905,7 +1047,9 @@ function escapeXml(s: string): string {
 
 const mod: ServiceModule = {
   createProvider: (deps: ServiceDeps) => new SnsProvider(deps),
+  // SNS, like the other query-protocol Coral services, reports constraint violations as ValidationError.
+  validationError: (issues: ValidationIssue[]) => new ServiceError('ValidationError', coralMessage(issues), { status: 400 }),
   close: (provider: Provider) => (provider as SnsProvider).deliverer.close(),
   handleRaw: (provider: Provider, req: WireRequest, ctx: RequestContext) => (provider as SnsProvider).handleRaw(req, ctx),
 };
-export const { createProvider, close, handleRaw } = mod;
+export const { createProvider, validationError, close, handleRaw } = mod;

@@ -6,12 +6,12 @@
 //   moves.ts     message move tasks (DLQ redrive)
 //
 // For pollers inside Nimbus (the Lambda event source mapping): get the provider with
-// `deps.internal.provider<SqsProvider>('sqs')` and call `ReceiveMessage` directly (with
-// WaitTimeSeconds it long-polls and returns as soon as a message is deliverable), or receive
-// with WaitTimeSeconds 0 and between empty receives await
-// `provider.engine.waitForMessages(queue.id, deadline, signal)` (queue from
-// `provider.resolve(url, ctx)`), which resolves on a send, a visibility change, a due message,
-// the deadline, the abort signal or shutdown.
+// `deps.internal.provider<SqsProvider>('sqs')` and call
+// `provider.receiveForMapping(queueArn, { max, waitMs, visibilityTimeout?, signal })`: it
+// long-polls (returning as soon as a message is deliverable, on abort or on shutdown), applies
+// the queue's redrive policy, and returns messages with every attribute. Lower level:
+// `provider.engine.waitForMessages(queue.id, deadline, signal)` resolves on a send, a
+// visibility change, a message falling due, the deadline, abort or shutdown.
 import { ServiceError } from '../../core/errors.js';
 import type { ServiceDeps, ServiceModule, ValidationIssue } from '../types.js';
 import { EmptyBatchRequest } from '../../generated/sqs.js';

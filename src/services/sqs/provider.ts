@@ -9,7 +9,7 @@ import { ServiceError } from '../../core/errors.js';
 import type { ServiceDeps } from '../types.js';
 import * as G from '../../generated/sqs.js';
 import { md5Hex, md5OfAttributes, type AttributeValue } from './md5.js';
-import { decodeReceiptHandle, sequenceNumber, QueueEngine, type NewMessage, type Queue, type ReceivedMessage, type Redrive, type StoredMessage } from './engine.js';
+import { decodeReceiptHandle, sequenceNumber, QueueEngine, type NewMessage, type Queue, type ReceivedMessage, type Redrive } from './engine.js';
 import { parseQueueArn, parseQueueUrl, queueUrl } from './urls.js';
 import { MoveTasks } from './moves.js';
 
@@ -23,8 +23,8 @@ export function invalidParameterValue(message: string): ServiceError {
 export function missingParameter(name: string): ServiceError {
   return new ServiceError('MissingParameter', `The request must contain the parameter ${name}.`);
 }
-function outOfRange(param: string, value: unknown, min: number, max: number): ServiceError {
-  return invalidParameterValue(`Value ${value} for parameter ${param} is invalid. Reason: Must be >= ${min} and <= ${max}.`);
+function outOfRange(param: string, value: unknown, min: number, max: number, optional = false): ServiceError {
+  return invalidParameterValue(`Value ${value} for parameter ${param} is invalid. Reason: Must be >= ${min} and <= ${max}${optional ? ', if provided' : ''}.`);
 }
 function queueDoesNotExist(): ServiceError {
   return new G.QueueDoesNotExist('The specified queue does not exist.');
@@ -150,7 +150,9 @@ export class SqsProvider implements G.SqsApi {
     if (url === undefined || url === '') throw missingParameter('QueueUrl');
     const addr = parseQueueUrl(url);
     if (!addr) throw queueDoesNotExist();
-    const q = this.engine.getQueue(addr.accountId ?? ctx.accountId, addr.region ?? ctx.region, addr.name);
+    // Paths like ElasticMQ's /queue/<name> carry no account: the caller's own is meant.
+    const account = addr.accountId && /^\d{12}$/.test(addr.accountId) ? addr.accountId : ctx.accountId;
+    const q = this.engine.getQueue(account, addr.region ?? ctx.region, addr.name);
     if (!q) throw queueDoesNotExist();
     return q;
   }
@@ -176,11 +178,12 @@ export class SqsProvider implements G.SqsApi {
     const fifo = name.endsWith('.fifo');
     if (fifoAttr !== undefined && !/^(true|false)$/i.test(fifoAttr)) throw invalidAttributeValue('FifoQueue');
     const wantsFifo = fifoAttr?.toLowerCase() === 'true';
-    if (fifo || wantsFifo) {
-      if (!FIFO_NAME.test(name) || !wantsFifo) {
+    if (wantsFifo) {
+      if (!FIFO_NAME.test(name)) {
         throw invalidParameterValue('The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.');
       }
     } else if (!QUEUE_NAME.test(name)) {
+      // also a .fifo name without FifoQueue=true: a standard queue's name cannot contain '.'
       throw invalidParameterValue('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
     }
     const settings = this.checkAttributes(requested, fifo, ctx, name, true);
@@ -188,14 +191,19 @@ export class SqsProvider implements G.SqsApi {
     if (existing) {
       // Idempotent with equal attributes; any requested attribute that differs is a conflict.
       for (const [k, v] of Object.entries(settings)) {
-        if (existing.attributes[k] !== v) {
+        if ((existing.attributes[k] ?? '') !== v) {
           throw new G.QueueNameExists(`A queue already exists with the same name and a different value for attribute ${k}`);
         }
       }
       return { QueueUrl: this.urlOf(existing, ctx) };
     }
     const attributes = { ...defaultAttributes(fifo), ...settings };
-    if (attributes.KmsMasterKeyId && requested.SqsManagedSseEnabled === undefined) attributes.SqsManagedSseEnabled = 'false';
+    for (const [k, v] of Object.entries(attributes)) if (v === '') delete attributes[k];
+    checkThroughputLimit(attributes);
+    if (attributes.KmsMasterKeyId) {
+      if (requested.SqsManagedSseEnabled === undefined) attributes.SqsManagedSseEnabled = 'false';
+      attributes.KmsDataKeyReusePeriodSeconds ??= '300';
+    }
     const q = this.engine.createQueue(ctx.accountId, ctx.region, name, fifo, attributes, { ...(input.tags ?? {}) });
     return { QueueUrl: this.urlOf(q, ctx) };
   }
@@ -253,9 +261,6 @@ export class SqsProvider implements G.SqsApi {
           break;
       }
     }
-    if (fifo && (out.FifoThroughputLimit ?? 'perQueue') === 'perMessageGroupId' && out.DeduplicationScope === 'queue') {
-      throw invalidParameterValue('The perMessageGroupId value is allowed only when the value for DeduplicationScope is messageGroup');
-    }
     return out;
   }
 
@@ -304,7 +309,8 @@ export class SqsProvider implements G.SqsApi {
     const limit = max ?? 1000;
     const queues = this.engine.listQueues(ctx.accountId, ctx.region, prefix, after, limit + 1);
     const page = queues.slice(0, limit);
-    const out: G.ListQueuesResult = { QueueUrls: page.map((q) => this.urlOf(q, ctx)) };
+    // AWS leaves QueueUrls out when nothing matches.
+    const out: G.ListQueuesResult = page.length ? { QueueUrls: page.map((q) => this.urlOf(q, ctx)) } : {};
     // AWS paginates only when MaxResults is given.
     if (max !== undefined && queues.length > limit) out.NextToken = encodeToken(page[page.length - 1].name);
     return out;
@@ -349,11 +355,12 @@ export class SqsProvider implements G.SqsApi {
     const changes = this.checkAttributes(input.Attributes ?? {}, q.fifo, { ...ctx, accountId: q.accountId, region: q.region }, q.name, false);
     const merged = { ...q.attributes, ...changes };
     for (const [k, v] of Object.entries(merged)) if (v === '') delete merged[k];
-    if (changes.KmsMasterKeyId && changes.SqsManagedSseEnabled === undefined) merged.SqsManagedSseEnabled = 'false';
-    if (changes.SqsManagedSseEnabled === 'true') delete merged.KmsMasterKeyId;
-    if (q.fifo && merged.FifoThroughputLimit === 'perMessageGroupId' && merged.DeduplicationScope !== 'messageGroup') {
-      throw invalidParameterValue('The perMessageGroupId value is allowed only when the value for DeduplicationScope is messageGroup');
+    if (changes.KmsMasterKeyId) {
+      if (changes.SqsManagedSseEnabled === undefined) merged.SqsManagedSseEnabled = 'false';
+      merged.KmsDataKeyReusePeriodSeconds ??= '300';
     }
+    if (changes.SqsManagedSseEnabled === 'true') delete merged.KmsMasterKeyId;
+    checkThroughputLimit(merged);
     this.engine.setAttributes(q, merged);
   }
 
@@ -456,8 +463,10 @@ export class SqsProvider implements G.SqsApi {
       if (!ATTRIBUTE_NAME.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..')) {
         throw invalidParameterValue('Message (user) attributes name can only contain upper and lower score characters, digits, periods, hyphens and underscores. ');
       }
-      if (lower.startsWith('aws.') || lower.startsWith('amazon.')) throw invalidParameterValue(`Message (user) attribute name ${name} is reserved for use by SQS.`);
-      size += Buffer.byteLength(name, 'utf8') + size_of_attribute(name, a);
+      if (lower.startsWith('aws.') || lower.startsWith('amazon.')) {
+        throw invalidParameterValue("You can't use message attribute names beginning with 'AWS.' or 'Amazon.'. These strings are reserved for internal use. Additionally, they cannot start or end with '.'.");
+      }
+      size += Buffer.byteLength(name, 'utf8') + attributeSize(name, a);
     }
     const sys = entry.MessageSystemAttributes ?? {};
     for (const [name, a] of Object.entries(sys)) {
@@ -513,10 +522,10 @@ export class SqsProvider implements G.SqsApi {
     };
   }
 
-  SendMessage(input: G.SendMessageRequest, ctx: RequestContext): G.SendMessageResult {
+  async SendMessage(input: G.SendMessageRequest, ctx: RequestContext): Promise<G.SendMessageResult> {
     const q = this.resolve(input.QueueUrl, ctx);
     const m = this.checkMessage(q, input, ctx);
-    const [r] = this.engine.send(q, [m]);
+    const [r] = await this.engine.sendDurably(q, [m]);
     const out: G.SendMessageResult = { MD5OfMessageBody: m.md5Body, MessageId: r.messageId };
     if (m.md5Attributes) out.MD5OfMessageAttributes = m.md5Attributes;
     if (m.md5SystemAttributes) out.MD5OfMessageSystemAttributes = m.md5SystemAttributes;
@@ -539,13 +548,13 @@ export class SqsProvider implements G.SqsApi {
     return list;
   }
 
-  SendMessageBatch(input: G.SendMessageBatchRequest, ctx: RequestContext): G.SendMessageBatchResult {
+  async SendMessageBatch(input: G.SendMessageBatchRequest, ctx: RequestContext): Promise<G.SendMessageBatchResult> {
     const q = this.resolve(input.QueueUrl, ctx);
     const entries = this.checkBatch(input.Entries, 'SendMessageBatch');
     let total = 0;
     for (const e of entries) {
       total += Buffer.byteLength(e.MessageBody ?? '', 'utf8');
-      for (const [name, a] of Object.entries(e.MessageAttributes ?? {})) total += Buffer.byteLength(name, 'utf8') + size_of_attribute(name, a);
+      for (const [name, a] of Object.entries(e.MessageAttributes ?? {})) total += Buffer.byteLength(name, 'utf8') + attributeSize(name, a);
     }
     if (total > MiB) throw new G.BatchRequestTooLong(`Batch requests cannot be longer than ${MiB} bytes. You have sent ${total} bytes.`);
     const Failed: G.BatchResultErrorEntry[] = [];
@@ -557,7 +566,7 @@ export class SqsProvider implements G.SqsApi {
         Failed.push(batchFailure(e.Id, err));
       }
     }
-    const results = this.engine.send(q, accepted.map((a) => a.m));
+    const results = accepted.length ? await this.engine.sendDurably(q, accepted.map((a) => a.m)) : [];
     const Successful = accepted.map(({ id, m }, i): G.SendMessageBatchResultEntry => {
       const r: G.SendMessageBatchResultEntry = { Id: id, MessageId: results[i].messageId, MD5OfMessageBody: m.md5Body };
       if (m.md5Attributes) r.MD5OfMessageAttributes = m.md5Attributes;
@@ -571,11 +580,11 @@ export class SqsProvider implements G.SqsApi {
   async ReceiveMessage(input: G.ReceiveMessageRequest, ctx: RequestContext): Promise<G.ReceiveMessageResult> {
     let q = this.resolve(input.QueueUrl, ctx);
     const max = input.MaxNumberOfMessages ?? 1;
-    if (max < 1 || max > 10) throw outOfRange('MaxNumberOfMessages', max, 1, 10);
+    if (max < 1 || max > 10) throw invalidParameterValue(`Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
     const visibility = input.VisibilityTimeout ?? Number(q.attributes.VisibilityTimeout);
-    if (visibility < 0 || visibility > 43200) throw outOfRange('VisibilityTimeout', visibility, 0, 43200);
+    if (visibility < 0 || visibility > 43200) throw outOfRange('VisibilityTimeout', visibility, 0, 43200, true);
     const wait = input.WaitTimeSeconds ?? Number(q.attributes.ReceiveMessageWaitTimeSeconds);
-    if (wait < 0 || wait > 20) throw outOfRange('WaitTimeSeconds', wait, 0, 20);
+    if (wait < 0 || wait > 20) throw outOfRange('WaitTimeSeconds', wait, 0, 20, true);
     const attemptId = input.ReceiveRequestAttemptId;
     if (attemptId !== undefined && !/^[\x21-\x7E]{1,128}$/.test(attemptId)) {
       throw invalidParameterValue(`Value ${attemptId} for parameter ReceiveRequestAttemptId is invalid. Reason: ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
@@ -607,6 +616,30 @@ export class SqsProvider implements G.SqsApi {
       await this.engine.waitForMessages(q.id, deadline);
       const again = this.engine.getQueue(q.accountId, q.region, q.name);
       if (!again || again.id !== q.id) return {};
+      q = again;
+    }
+  }
+
+  /**
+   * For the Lambda event source mapping poller: receives up to `max` messages from the queue
+   * an ARN names, long-polling up to `waitMs` (abortable), with every system and message
+   * attribute, as a Lambda SQS event needs them. Undefined when the queue does not exist.
+   * Delete and change visibility through the provider's DeleteMessageBatch and
+   * ChangeMessageVisibility (or deps.internal.call) with `queueUrlFromArn`.
+   */
+  async receiveForMapping(queueArn: string, opts: { max: number; waitMs: number; visibilityTimeout?: number; signal?: AbortSignal }): Promise<G.Message[] | undefined> {
+    let q = this.engine.getQueueByArn(queueArn);
+    if (!q) return undefined;
+    const deadline = this.deps.clock.now() + opts.waitMs;
+    for (;;) {
+      const visibility = opts.visibilityTimeout ?? Number(q.attributes.VisibilityTimeout);
+      const got = this.engine.receive(q, Math.min(Math.max(opts.max, 1), 10), visibility * 1000, this.redriveOf(q));
+      if (got.length || this.deps.clock.now() >= deadline || opts.signal?.aborted || this.engine.isClosed) {
+        return got.map((m) => this.toMessage(q!, m, new Set(['All']), ['All']));
+      }
+      await this.engine.waitForMessages(q.id, deadline, opts.signal);
+      const again = this.engine.getQueueByArn(queueArn);
+      if (!again || again.id !== q.id) return undefined;
       q = again;
     }
   }
@@ -670,14 +703,16 @@ export class SqsProvider implements G.SqsApi {
     const entries = this.checkBatch(input.Entries, 'DeleteMessageBatch');
     const Successful: G.DeleteMessageBatchResultEntry[] = [];
     const Failed: G.BatchResultErrorEntry[] = [];
+    const handles: { seq: number; token: string }[] = [];
     for (const e of entries) {
       try {
-        this.engine.deleteMessage(q, this.handleOf(q, e.ReceiptHandle));
+        handles.push(this.handleOf(q, e.ReceiptHandle));
         Successful.push({ Id: e.Id });
       } catch (err) {
         Failed.push(batchFailure(e.Id, err));
       }
     }
+    this.engine.deleteMessages(q, handles);
     return { Successful, Failed };
   }
 
@@ -715,7 +750,7 @@ export class SqsProvider implements G.SqsApi {
 
   // ---- message move tasks (DLQ redrive) ----
 
-  StartMessageMoveTask(input: G.StartMessageMoveTaskRequest, ctx: RequestContext): G.StartMessageMoveTaskResult {
+  StartMessageMoveTask(input: G.StartMessageMoveTaskRequest): G.StartMessageMoveTaskResult {
     const source = this.engine.getQueueByArn(input.SourceArn);
     if (!source) throw new G.ResourceNotFoundException('The resource that you specified for the SourceArn parameter doesn\'t exist.');
     const isDlq = this.engine.allQueues().some((s) => s.attributes.RedrivePolicy && parseJsonObject(s.attributes.RedrivePolicy)?.deadLetterTargetArn === source.arn);
@@ -729,7 +764,6 @@ export class SqsProvider implements G.SqsApi {
     const rate = input.MaxNumberOfMessagesPerSecond;
     if (rate !== undefined && (rate < 1 || rate > 500)) throw outOfRange('MaxNumberOfMessagesPerSecond', rate, 1, 500);
     if (this.moves.running(source.arn)) throw new G.UnsupportedOperation('There is already a task running. Only one active task is allowed for a source queue arn at a given time.');
-    void ctx;
     return { TaskHandle: this.moves.start(source, destination, rate) };
   }
 
@@ -749,7 +783,7 @@ export class SqsProvider implements G.SqsApi {
   }
 }
 
-function size_of_attribute(name: string, a: G.MessageAttributeValue | undefined): number {
+function attributeSize(name: string, a: G.MessageAttributeValue | undefined): number {
   if (!a || !a.DataType) throw invalidParameterValue(`The message attribute '${name}' must contain non-empty message attribute type.`);
   if (!DATA_TYPE.test(a.DataType) || a.DataType.length > 256) {
     throw invalidParameterValue(`The type of message (user) attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
@@ -802,6 +836,13 @@ function decodeToken(token: string): string | undefined {
   }
 }
 
+// High-throughput FIFO (perMessageGroupId) needs deduplication per message group.
+function checkThroughputLimit(attributes: Record<string, string>): void {
+  if (attributes.FifoThroughputLimit === 'perMessageGroupId' && attributes.DeduplicationScope !== 'messageGroup') {
+    throw invalidParameterValue('The perMessageGroupId value is allowed only when the value for DeduplicationScope is messageGroup');
+  }
+}
+
 function checkRedriveAllowPolicy(value: string): string {
   const policy = parseJsonObject(value);
   const bad = (reason: string) => invalidParameterValue(`Value ${value} for parameter RedriveAllowPolicy is invalid. Reason: ${reason}`);
@@ -818,4 +859,3 @@ function checkRedriveAllowPolicy(value: string): string {
   return value;
 }
 
-export type { StoredMessage };
