@@ -71,14 +71,6 @@ export async function compareLoad(nimbusOp: Op, ceilingOp: Op, opts: LoadOptions
   };
 }
 
-/** Takes up to `n` one-off samples in a row, stopping early once `maxMs` has passed. */
-export async function sampleSequential(n: number, maxMs: number, sample: (i: number) => Promise<number>): Promise<number[]> {
-  const out: number[] = [];
-  const deadline = nowMs() + maxMs;
-  for (let i = 0; i < n && nowMs() < deadline; i++) out.push(await sample(i));
-  return out;
-}
-
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -100,16 +92,28 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** One target alone (a baseline the other side of a comparison does not share). */
-export async function measureLoad(op: Op, opts: LoadOptions): Promise<Stats> {
-  const warmup = opts.warmup ?? Math.min(20, opts.count);
-  await runRound(op, Math.min(opts.concurrency, warmup), warmup, opts.maxMs);
+/**
+ * One-off end-to-end samples (publish until received, send until the handler runs) with the
+ * ceiling's baseline call measured between them (`perSample` calls after each sample), so both
+ * sides of the ratio see the same moments of machine load.
+ */
+export async function interleavedSamples(
+  n: number,
+  maxMs: number,
+  sample: (i: number) => Promise<number>,
+  baseline: Op,
+  perSample = 5,
+): Promise<{ samples: number[]; baseline: Stats }> {
+  await runRound(baseline, 1, 20, maxMs);
   const samples: number[] = [];
+  const base: number[] = [];
   let wallMs = 0;
-  for (let r = 0; r < (opts.rounds ?? 1); r++) {
-    const res = await runRound(op, opts.concurrency, opts.count, opts.maxMs, warmup + r * opts.count);
-    samples.push(...res.samples);
-    wallMs += res.wallMs;
+  const deadline = nowMs() + maxMs;
+  for (let i = 0; i < n && nowMs() < deadline; i++) {
+    samples.push(await sample(i));
+    const r = await runRound(baseline, 1, perSample, maxMs, i * perSample);
+    base.push(...r.samples);
+    wallMs += r.wallMs;
   }
-  return summarize(samples, wallMs);
+  return { samples, baseline: summarize(base, wallMs) };
 }

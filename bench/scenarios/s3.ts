@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { awaitLater, compareLoad, measureLoad, sampleSequential, sleep, withTimeout } from '../harness/measure.js';
+import { awaitLater, compareLoad, interleavedSamples, sleep, withTimeout } from '../harness/measure.js';
 import { epochMs } from '../harness/sink.js';
 import { nowMs, summarize } from '../harness/stats.js';
 import { goalMax, judge, latencyRow, throughputRow, type Scenario, type ScenarioContext } from '../harness/types.js';
@@ -48,19 +48,19 @@ export const s3PutToNotification: Scenario = {
         NotificationConfiguration: { QueueConfigurations: [{ QueueArn: queue.arn, Events: ['s3:ObjectCreated:*'] }] },
       }),
     );
-    const ceiling = await measureLoad(() => ctx.ceiling.clients.s3.send(new PutObjectCommand({ Bucket: 'ceiling', Key: 'k', Body: BODY_4K })), {
-      concurrency: 1,
-      count: ctx.count(200, 30),
-      maxMs: ctx.ms(1000),
-    });
     // S3 first sends an s3:TestEvent to a newly configured queue; receiveMarker skips it.
-    const samples = await sampleSequential(ctx.count(40, 5), ctx.ms(20_000), async (i) => {
-      const Key = `${ctx.unique('obj')}-${i}`;
-      const received = awaitLater(receiveMarker(sqs, queue.url, Key, 10_000));
-      const t0 = epochMs();
-      await ctx.nimbus.clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: BODY_4K }));
-      return (await withTimeout(received, 11_000, 'put-to-notification')) - t0;
-    });
+    const { samples, baseline: ceiling } = await interleavedSamples(
+      ctx.count(40, 5),
+      ctx.ms(20_000),
+      async (i) => {
+        const Key = `${ctx.unique('obj')}-${i}`;
+        const received = awaitLater(receiveMarker(sqs, queue.url, Key, 10_000));
+        const t0 = epochMs();
+        await ctx.nimbus.clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: BODY_4K }));
+        return (await withTimeout(received, 11_000, 'put-to-notification')) - t0;
+      },
+      () => ctx.ceiling.clients.s3.send(new PutObjectCommand({ Bucket: 'ceiling', Key: 'k', Body: BODY_4K })),
+    );
     const s = summarize(samples, 0);
     const goal = goalMax(4, 'p50 <= 4x');
     ctx.emit({

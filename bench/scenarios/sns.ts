@@ -3,7 +3,7 @@
 import { CreateTopicCommand, PublishCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CEILING_MESSAGE_BODY } from '../ceiling.js';
-import { awaitLater, compareLoad, measureLoad, sampleSequential, withTimeout } from '../harness/measure.js';
+import { awaitLater, compareLoad, interleavedSamples, withTimeout } from '../harness/measure.js';
 import { epochMs } from '../harness/sink.js';
 import { summarize } from '../harness/stats.js';
 import { goalMax, judge, latencyRow, throughputRow, type Scenario, type ScenarioContext } from '../harness/types.js';
@@ -81,18 +81,18 @@ export const snsPublishToReceive: Scenario = {
     const sqs = ctx.nimbus.clients.sqs;
     const { topicArn, queueUrls } = await topicWithQueues(ctx, sns, 1);
     const QueueUrl = queueUrls[0];
-    const ceiling = await measureLoad(() => ctx.ceiling.clients.sns.send(new PublishCommand({ TopicArn: CEILING_TOPIC, Message: CEILING_MESSAGE_BODY })), {
-      concurrency: 1,
-      count: ctx.count(200, 30),
-      maxMs: ctx.ms(1000),
-    });
-    const samples = await sampleSequential(ctx.count(40, 5), ctx.ms(20_000), async (i) => {
-      const marker = `${ctx.unique('p2r')}-${i}`;
-      const received = awaitLater(receiveMarker(sqs, QueueUrl, marker, 10_000));
-      const t0 = epochMs();
-      await sns.send(new PublishCommand({ TopicArn: topicArn, Message: marker }));
-      return (await withTimeout(received, 11_000, 'publish-to-receive')) - t0;
-    });
+    const { samples, baseline: ceiling } = await interleavedSamples(
+      ctx.count(40, 5),
+      ctx.ms(20_000),
+      async (i) => {
+        const marker = `${ctx.unique('p2r')}-${i}`;
+        const received = awaitLater(receiveMarker(sqs, QueueUrl, marker, 10_000));
+        const t0 = epochMs();
+        await sns.send(new PublishCommand({ TopicArn: topicArn, Message: marker }));
+        return (await withTimeout(received, 11_000, 'publish-to-receive')) - t0;
+      },
+      () => ctx.ceiling.clients.sns.send(new PublishCommand({ TopicArn: CEILING_TOPIC, Message: CEILING_MESSAGE_BODY })),
+    );
     const s = summarize(samples, 0);
     const goal = goalMax(4, 'p50 <= 4x');
     ctx.emit({

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { percentile, summarize } from '../../bench/harness/stats.js';
-import { compareLoad, runRound } from '../../bench/harness/measure.js';
+import { compareLoad, interleavedSamples, runRound } from '../../bench/harness/measure.js';
+import { startSink } from '../../bench/harness/sink.js';
 import { describeError, latencyRow, throughputRow } from '../../bench/harness/types.js';
 import { formatTable, summaryLine } from '../../bench/harness/report.js';
 import { scenarios, selectScenarios } from '../../bench/scenarios/index.js';
@@ -83,4 +84,36 @@ test('command-line options', () => {
   assert.equal(o.esmMessages, 100000);
   assert.throws(() => parseArgs(['--scale', '-1']), /positive/);
   assert.throws(() => parseArgs(['--bogus']), /unknown option/);
+});
+
+test('interleavedSamples runs the baseline between samples', async () => {
+  const order: string[] = [];
+  const { samples, baseline } = await interleavedSamples(
+    3,
+    10_000,
+    async (i) => {
+      order.push(`s${i}`);
+      return 10 + i;
+    },
+    async () => void order.push('b'),
+    2,
+  );
+  assert.deepEqual(samples, [10, 11, 12]);
+  assert.equal(baseline.n, 6);
+  assert.deepEqual(order.slice(20), ['s0', 'b', 'b', 's1', 'b', 'b', 's2', 'b', 'b']);
+});
+
+test('the sink resolves reports that arrive before or after the wait', async () => {
+  const sink = await startSink();
+  try {
+    const post = (bodies: string[], t: number) => fetch(sink.url, { method: 'POST', body: JSON.stringify({ t, bodies }) });
+    await post(['early'], 1);
+    assert.equal(await sink.waitFor('early', 1000), 1);
+    const late = sink.waitFor('late', 1000);
+    await post(['late', 'other'], 2);
+    assert.equal(await late, 2);
+    await assert.rejects(sink.waitFor('never', 50), /never saw message never/);
+  } finally {
+    await sink.close();
+  }
 });

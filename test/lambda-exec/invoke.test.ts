@@ -59,6 +59,8 @@ test('RequestResponse: payload, ExecutedVersion, Tail log; logs shipped to Cloud
   const log = Buffer.from(r.LogResult!, 'base64').toString();
   assert.match(log, /tail-marker/);
   assert.match(log, /REPORT RequestId: /);
+  assert.equal(logs.find((l) => l.group === '/aws/lambda/echo'), undefined, 'written in batches, after the response');
+  await invoker.flushLogs();
   const shipped = logs.find((l) => l.group === '/aws/lambda/echo');
   assert.ok(shipped && shipped.events.some((e) => e.message.includes('tail-marker')));
   assert.match(shipped.stream, /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
@@ -140,17 +142,20 @@ test('async failures: retried twice, 1 and 2 minutes apart, then the dead-letter
   const c = ctx();
   await invoker.Invoke({ FunctionName: 'fails', InvocationType: 'Event', Payload: Buffer.from('{"k":"v"}') }, c);
   await invoker.queue.idle();
-  const runs = () => logs.filter((l) => l.group === '/aws/lambda/fails').flatMap((l) => l.events).filter((e) => e.message.startsWith('START')).length;
-  assert.equal(runs(), 1);
+  const runs = async () => {
+    await invoker.flushLogs();
+    return logs.filter((l) => l.group === '/aws/lambda/fails').flatMap((l) => l.events).filter((e) => e.message.startsWith('START')).length;
+  };
+  assert.equal(await runs(), 1);
   await clock.advance(59_000);
   await invoker.queue.idle();
-  assert.equal(runs(), 1, 'not before a minute');
+  assert.equal(await runs(), 1, 'not before a minute');
   await settle(1_000);
   await invoker.queue.idle();
-  assert.equal(runs(), 2);
+  assert.equal(await runs(), 2);
   await settle(120_000);
   const dlq = await waitForCall((x) => x.operation === 'SendMessage' && x.input.QueueUrl.endsWith('/dlq'));
-  assert.equal(runs(), 3);
+  assert.equal(await runs(), 3);
   assert.equal(dlq.input.MessageBody, '{"k":"v"}');
   assert.equal(dlq.input.MessageAttributes.RequestID.StringValue, c.requestId);
   assert.equal(dlq.input.MessageAttributes.ErrorCode.StringValue, '200');

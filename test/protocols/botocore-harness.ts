@@ -229,7 +229,8 @@ function bridgeDecode(_key: string, value: any): unknown {
 function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number }): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { env: opts.env, cwd: opts.cwd, timeout: opts.timeout ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as number) ?? 1 : 0, stdout, stderr });
+      const code = (err as { code?: unknown } | null)?.code;
+      resolve({ code: err ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr });
     });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });

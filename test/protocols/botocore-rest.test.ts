@@ -161,6 +161,61 @@ function s3Cases(style: string, config: Record<string, unknown>): Case[] {
       },
     },
     {
+      name: `${tag} HeadObject: header-only output, RFC 822 and ISO 8601 header dates`,
+      call: s3('HeadObject', { Bucket: 'my-bucket', Key: key, PartNumber: 1 }, config),
+      answer: () => ({
+        ContentLength: 16,
+        ContentType: 'text/plain',
+        ETag: '"abc"',
+        LastModified: when,
+        Expires: 'Thu, 01 Jan 2037 00:00:00 GMT',
+        ObjectLockMode: 'GOVERNANCE',
+        ObjectLockRetainUntilDate: new Date('2030-01-02T03:04:05.000Z'),
+        Metadata: { owner: 'me' },
+        PartsCount: 3,
+      }),
+      check(r, rec) {
+        assert.deepEqual(rec.input, { Bucket: 'my-bucket', Key: key, PartNumber: 1, ChecksumMode: 'ENABLED' });
+        assert.equal(rec.headers['x-amz-checksum-mode'], 'ENABLED');
+        assert.equal(r.ok.ContentLength, 16);
+        assert.deepEqual(r.ok.LastModified, when);
+        assert.equal(r.ok.ExpiresString, 'Thu, 01 Jan 2037 00:00:00 GMT');
+        assert.deepEqual(r.ok.ObjectLockRetainUntilDate, new Date('2030-01-02T03:04:05.000Z'));
+        assert.deepEqual(r.ok.Metadata, { owner: 'me' });
+        assert.equal(r.ok.PartsCount, 3);
+      },
+    },
+    {
+      name: `${tag} GetObjectAttributes: a list header in, a renamed root out`,
+      call: s3('GetObjectAttributes', { Bucket: 'my-bucket', Key: key, ObjectAttributes: ['ETag', 'ObjectSize', 'StorageClass'] }, config),
+      answer: () => ({ ETag: 'abc', ObjectSize: 16, StorageClass: 'STANDARD', LastModified: when }),
+      check(r, rec) {
+        assert.equal(rec.op, 'GetObjectAttributes');
+        assert.deepEqual(rec.input!.ObjectAttributes, ['ETag', 'ObjectSize', 'StorageClass']);
+        assert.equal(r.ok.ETag, 'abc');
+        assert.equal(r.ok.ObjectSize, 16);
+        assert.equal(r.ok.StorageClass, 'STANDARD');
+        assert.deepEqual(r.ok.LastModified, when);
+      },
+    },
+    {
+      name: `${tag} PutBucketPolicy / GetBucketPolicy: a JSON document as a string payload`,
+      call: s3('PutBucketPolicy', { Bucket: 'my-bucket', Policy: '{"Version":"2012-10-17","Statement":[]}' }, config),
+      check(r, rec) {
+        assert.equal(rec.op, 'PutBucketPolicy');
+        assert.equal(rec.input!.Policy, '{"Version":"2012-10-17","Statement":[]}');
+        assert.equal(r.ok.ResponseMetadata.HTTPStatusCode, 204);
+      },
+    },
+    {
+      name: `${tag} GetBucketPolicy`,
+      call: s3('GetBucketPolicy', { Bucket: 'my-bucket' }, config),
+      answer: () => ({ Policy: '{"Version":"2012-10-17","Statement":[]}' }),
+      check(r) {
+        assert.equal(r.ok.Policy, '{"Version":"2012-10-17","Statement":[]}');
+      },
+    },
+    {
       name: `${tag} ListObjectsV2: botocore asks for encoding-type=url and decodes keys, prefixes, delimiter`,
       call: s3('ListObjectsV2', { Bucket: 'my-bucket', Prefix: 'dir/', Delimiter: '/', StartAfter: 'dir/a b', MaxKeys: 2 }, config),
       answer: (input) => ({
@@ -487,6 +542,27 @@ test('botocore Lambda: rest-json requests parse to its input, it reads our respo
       check(r, rec) {
         assert.deepEqual(rec.input, { FunctionName: 'my-fn', Qualifier: '3' });
         assert.equal(r.ok.ResponseMetadata.HTTPStatusCode, 204);
+      },
+    },
+    {
+      name: 'ListTags: an ARN in a uri label (botocore escapes the colons)',
+      call: lambda('ListTags', { Resource: fnArn }),
+      answer: () => ({ Tags: { team: 'a b', 'aws:x': '1' } }),
+      check(r, rec) {
+        assert.equal(rec.rawPath, `/2017-03-31/tags/${encodeURIComponent(fnArn)}`);
+        assert.deepEqual(rec.input, { Resource: fnArn });
+        assert.deepEqual(r.ok.Tags, { team: 'a b', 'aws:x': '1' });
+      },
+    },
+    {
+      name: 'CreateEventSourceMapping: a timestamp member as epoch seconds',
+      call: lambda('CreateEventSourceMapping', { FunctionName: 'my-fn', EventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:q', BatchSize: 5, FilterCriteria: { Filters: [{ Pattern: '{"body":{"a":[1]}}' }] } }),
+      answer: () => ({ UUID: 'u-1', BatchSize: 5, EventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:q', FunctionArn: fnArn, LastModified: new Date('2026-03-04T05:06:07.250Z'), State: 'Creating' }),
+      check(r, rec) {
+        assert.deepEqual(rec.input, { FunctionName: 'my-fn', EventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:q', BatchSize: 5, FilterCriteria: { Filters: [{ Pattern: '{"body":{"a":[1]}}' }] } });
+        assert.equal(r.ok.ResponseMetadata.HTTPStatusCode, 202);
+        assert.deepEqual(r.ok.LastModified, new Date('2026-03-04T05:06:07.250Z'));
+        assert.equal(r.ok.UUID, 'u-1');
       },
     },
     {

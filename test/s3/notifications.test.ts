@@ -39,6 +39,11 @@ test('configuration: validation as S3 does it, Ids and normalised filter names',
     assert.equal(missing.fields.ArgumentName1, 'arn:aws:sqs:us-east-1:000000000000:missing');
     assert.equal(missing.fields.ArgumentValue1, 'The destination queue does not exist');
     assert.equal(missing.fields.ArgumentName2, undefined);
+    // FIFO queues and destinations in another region are refused.
+    for (const arn of ['arn:aws:sqs:us-east-1:000000000000:events.fifo', 'arn:aws:sqs:eu-west-1:000000000000:events']) {
+      const e = await rejectsWith(() => s3.PutBucketNotificationConfiguration({ Bucket: 'nbk', NotificationConfiguration: { QueueConfigurations: [q(['s3:ObjectCreated:*'], undefined, arn)] } }, ctx()), 'InvalidArgument');
+      assert.equal(e.fields.ArgumentName1, arn);
+    }
     // SkipDestinationValidation saves without checking.
     await s3.PutBucketNotificationConfiguration({ Bucket: 'nbk', SkipDestinationValidation: true, NotificationConfiguration: { QueueConfigurations: [q(['s3:ObjectCreated:*'], undefined, 'arn:aws:sqs:us-east-1:000000000000:missing')] } }, ctx());
 

@@ -283,7 +283,8 @@ test('listings: prefix, delimiter, common prefixes, pagination, start-after, url
   const { s3, ctx } = h;
   try {
     s3.CreateBucket({ Bucket: 'list' }, ctx());
-    const keys = ['a.txt', 'photos/2024/a.jpg', 'photos/2024/b.jpg', 'photos/2025/c.jpg', 'photos/top.jpg', 'z z+.txt', 'é.txt'];
+    // UTF-8 byte order, as S3 lists: U+FF5E sorts before U+1F600 (in UTF-16 it would sort after).
+    const keys = ['a.txt', 'photos/2024/a.jpg', 'photos/2024/b.jpg', 'photos/2025/c.jpg', 'photos/top.jpg', 'z z+.txt', 'é.txt', '\uff5e.txt', '\u{1f600}.txt'];
     for (const k of keys) await s3.PutObject({ Bucket: 'list', Key: k, Body: body(k) as never }, ctx());
 
     const all = s3.ListObjectsV2({ Bucket: 'list' });
@@ -294,7 +295,7 @@ test('listings: prefix, delimiter, common prefixes, pagination, start-after, url
     assert.ok(s3.ListObjectsV2({ Bucket: 'list', FetchOwner: true }).Contents![0].Owner);
 
     const top = s3.ListObjectsV2({ Bucket: 'list', Delimiter: '/' });
-    assert.deepEqual(top.Contents!.map((c) => c.Key), ['a.txt', 'z z+.txt', 'é.txt']);
+    assert.deepEqual(top.Contents!.map((c) => c.Key), ['a.txt', 'z z+.txt', 'é.txt', '\uff5e.txt', '\u{1f600}.txt']);
     assert.deepEqual(top.CommonPrefixes, [{ Prefix: 'photos/' }]);
     const photos = s3.ListObjectsV2({ Bucket: 'list', Prefix: 'photos/', Delimiter: '/' });
     assert.deepEqual(photos.Contents!.map((c) => c.Key), ['photos/top.jpg']);
@@ -310,10 +311,14 @@ test('listings: prefix, delimiter, common prefixes, pagination, start-after, url
       token = page.NextContinuationToken;
       assert.equal(page.IsTruncated, !!token);
     } while (token);
-    assert.deepEqual(seen.sort(), ['a.txt', 'photos/', 'z z+.txt', 'é.txt'].sort());
+    assert.deepEqual(seen.sort(), ['a.txt', 'photos/', 'z z+.txt', 'é.txt', '\uff5e.txt', '\u{1f600}.txt'].sort());
+    // Pagination across the two non-BMP-ordered keys loses nothing.
+    const one = s3.ListObjectsV2({ Bucket: 'list', StartAfter: 'é.txt', MaxKeys: 1 });
+    assert.deepEqual(one.Contents!.map((c) => c.Key), ['\uff5e.txt']);
+    assert.deepEqual(s3.ListObjectsV2({ Bucket: 'list', ContinuationToken: one.NextContinuationToken }).Contents!.map((c) => c.Key), ['\u{1f600}.txt']);
     await rejectsWith(() => s3.ListObjectsV2({ Bucket: 'list', ContinuationToken: 'garbage' }), 'InvalidArgument');
 
-    assert.deepEqual(s3.ListObjectsV2({ Bucket: 'list', StartAfter: 'photos/2025/c.jpg' }).Contents!.map((c) => c.Key), ['photos/top.jpg', 'z z+.txt', 'é.txt']);
+    assert.deepEqual(s3.ListObjectsV2({ Bucket: 'list', StartAfter: 'photos/2025/c.jpg' }).Contents!.map((c) => c.Key), ['photos/top.jpg', 'z z+.txt', 'é.txt', '\uff5e.txt', '\u{1f600}.txt']);
     const enc = s3.ListObjectsV2({ Bucket: 'list', EncodingType: 'url', Prefix: 'z' });
     assert.deepEqual(enc.Contents!.map((c) => c.Key), ['z+z%2B.txt']);
     assert.equal(s3.ListObjectsV2({ Bucket: 'list', EncodingType: 'url', Prefix: 'é' }).Contents![0].Key, '%C3%A9.txt');
@@ -323,7 +328,7 @@ test('listings: prefix, delimiter, common prefixes, pagination, start-after, url
     assert.equal(v1.IsTruncated, true);
     assert.equal(v1.NextMarker, 'photos/');
     const v1b = s3.ListObjects({ Bucket: 'list', Marker: v1.NextMarker, Delimiter: '/' });
-    assert.deepEqual(v1b.Contents!.map((c) => c.Key), ['z z+.txt', 'é.txt']);
+    assert.deepEqual(v1b.Contents!.map((c) => c.Key), ['z z+.txt', 'é.txt', '\uff5e.txt', '\u{1f600}.txt']);
     assert.equal(v1b.CommonPrefixes, undefined);
     assert.ok(v1b.Contents![0].Owner);
   } finally {

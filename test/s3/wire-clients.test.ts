@@ -93,8 +93,8 @@ test('listings through botocore keep keys that need url-encoding exact', { skip 
   for (const k of trickyKeys) assert.ok(ok(ls).stdout.includes(` ${k}\n`), `${k} in ${ls.stdout}`);
   assert.deepEqual(ok(auto).json.Contents.map((c: any) => c.Key), [...trickyKeys].sort());
   const encoded = ok(explicit).json.Contents.map((c: any) => c.Key as string);
-  assert.deepEqual(encoded.map((k) => decodeURIComponent(k.replace(/\+/g, ' '))), [...trickyKeys].sort());
-  assert.ok(!encoded.some((k) => /[ ü?#&=]/.test(k)), `encoded keys: ${encoded}`);
+  assert.deepEqual(encoded.map((k: string) => decodeURIComponent(k.replace(/\+/g, ' '))), [...trickyKeys].sort());
+  assert.ok(!encoded.some((k: string) => /[ ü?#&=]/.test(k)), `encoded keys: ${encoded}`);
 });
 
 test('Content-MD5: a matching digest stores the object, a wrong one is BadDigest', { skip }, async () => {

@@ -292,7 +292,21 @@ test('HTTP endpoint: confirmation POST, SubscribeURL, notifications with x-amz-s
     }
     const subs = (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions!;
     assert.ok(subs.every((s) => s.SubscriptionArn !== 'PendingConfirmation'));
-    await sns.send(new UnsubscribeCommand({ SubscriptionArn: subs.find((s) => s.Endpoint!.endsWith('?other'))!.SubscriptionArn }));
+    const other = subs.find((s) => s.Endpoint!.endsWith('?other'))!;
+    received.length = 0;
+    await sns.send(new UnsubscribeCommand({ SubscriptionArn: other.SubscriptionArn }));
+    await provider.deliverer.idle();
+    // The endpoint is told, and the SubscribeURL of that message restores the subscription.
+    const bye = received.find((r) => r.headers['x-amz-sns-message-type'] === 'UnsubscribeConfirmation')!;
+    assert.equal(bye.headers['x-amz-sns-subscription-arn'], other.SubscriptionArn);
+    assert.equal(bye.body.Type, 'UnsubscribeConfirmation');
+    assert.equal(await verifySignature(bye.body), true);
+    assert.equal((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions!.length, 1);
+    assert.equal((await fetch(bye.body.SubscribeURL)).status, 200);
+    assert.equal((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions!.length, 2);
+    await sns.send(new UnsubscribeCommand({ SubscriptionArn: other.SubscriptionArn }));
+    await provider.deliverer.idle();
+    received.length = 0;
 
     failNext = 2;
     const pub = await sns.send(new PublishCommand({ TopicArn, Message: 'hello http', Subject: 'S' }));

@@ -122,21 +122,23 @@ export class AsyncQueue {
     };
     this.s.recover.run();
     // Claims, reschedules and removals commit without their own fsync (see relaxed()).
-    for (const k of ['claim', 'reschedule', 'remove'] as const) {
+    for (const k of ['insert', 'claim', 'reschedule', 'remove'] as const) {
       const stmt = this.s[k];
       this.s[k] = { run: (...args: unknown[]) => this.relaxed(() => stmt.run(...args)) } as typeof stmt;
     }
     this.seq = (this.s.maxSeq.get() as { m: number }).m;
     this.maxConcurrent = opts.maxConcurrent ?? 8;
-    this.maxPerFunction = opts.maxPerFunction ?? 4;
+    this.maxPerFunction = opts.maxPerFunction ?? 1;
     this.kick();
   }
 
   /**
-   * With synchronous=NORMAL a WAL commit survives a process crash (kill -9) but not a power cut;
-   * the next acceptance's fsync makes it durable too. Losing a claim or a removal to a power cut
-   * only runs an event again, which AWS's at-least-once async delivery allows. Acceptances keep
-   * the database's FULL setting: a 202 means the event is on disk.
+   * Queue writes commit with synchronous=NORMAL: in WAL mode a commit then survives a Nimbus
+   * crash or kill -9 (and so any restart), but not an OS crash or power cut, which would need an
+   * fsync per event. Nimbus gives that up so that an Event invoke is accepted as fast as a warm
+   * RequestResponse invoke answers; a later FULL commit by any store makes the events durable.
+   * A lost claim or removal only runs an event again, which AWS's at-least-once async delivery
+   * allows.
    */
   private relaxed<T>(fn: () => T): T {
     if (this.db.memory) return fn();

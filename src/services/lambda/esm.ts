@@ -47,6 +47,13 @@ const MIGRATIONS = [
 /** Six MB: the synchronous invocation payload limit, which also bounds an SQS batch. */
 const MAX_BATCH_BYTES = 6 * 1024 * 1024;
 const RECENT_BATCHES = 50;
+/** How long one idle receive waits before the poller checks in again (a send ends it at once). */
+const IDLE_POLL_MS = 20_000;
+
+/** The SQS provider's hook for pollers inside Nimbus (see src/services/sqs/index.ts). */
+interface MappingSource {
+  receiveForMapping(queueArn: string, opts: { max: number; waitMs: number; signal?: AbortSignal }): Promise<SqsMessage[] | undefined>;
+}
 
 export interface BatchRecord {
   time: string;
@@ -384,43 +391,43 @@ class Runner {
       } catch (e) {
         if (signal.aborted) break;
         this.deps.log.warn(`event source mapping ${this.s.uuid}: ${(e as Error).message}`);
-        await Promise.race([this.deps.clock.sleep(1000), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+        await new Promise<void>((resolve) => {
+          const timer = this.deps.clock.setTimeout(done, 1000);
+          function done() {
+            timer?.cancel();
+            signal.removeEventListener('abort', done);
+            resolve();
+          }
+          signal.addEventListener('abort', done, { once: true });
+        });
       }
     }
   }
 
-  /** Receives until the batch is full, the batching window has passed, or 6 MB are gathered. */
+  /**
+   * Receives until the batch is full, the batching window (counted from the first message) has
+   * passed, or 6 MB are gathered. Receives long-poll on the queue engine, so a send wakes the
+   * poller at once.
+   */
   private async collect(signal: AbortSignal): Promise<SqsMessage[]> {
     const c = this.s.config;
     const batchSize = c.BatchSize ?? 10;
     const windowMs = (c.MaximumBatchingWindowInSeconds ?? 0) * 1000;
+    const sqs = await this.deps.internal.provider<MappingSource>('sqs');
     const messages: SqsMessage[] = [];
     let bytes = 0;
-    const deadline = this.deps.clock.now() + windowMs;
+    let deadline = Infinity;
     for (;;) {
-      const out = await this.deps.internal.call(
-        'sqs',
-        'ReceiveMessage',
-        {
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
-          WaitTimeSeconds: 0,
-          MessageSystemAttributeNames: ['All'],
-          AttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        },
-        this.where,
-      );
-      for (const m of (out.Messages ?? []) as SqsMessage[]) {
+      const waitMs = messages.length ? Math.max(0, deadline - this.deps.clock.now()) : IDLE_POLL_MS;
+      const got = await sqs.receiveForMapping(c.EventSourceArn, { max: Math.min(10, batchSize - messages.length), waitMs, signal });
+      if (!got) throw new Error(`the source queue ${c.EventSourceArn} does not exist`);
+      if (got.length && !messages.length) deadline = this.deps.clock.now() + windowMs;
+      for (const m of got) {
         messages.push(m);
         bytes += Buffer.byteLength(m.Body);
       }
       if (messages.length >= batchSize || bytes >= MAX_BATCH_BYTES || signal.aborted) return messages;
-      const now = this.deps.clock.now();
-      if (messages.length > 0 && now >= deadline) return messages;
-      // Nothing (more) to take now: sleep until the queue has news, the window closes, or we stop.
-      const wake = messages.length > 0 ? deadline : now + 20_000;
-      await waitForQueue(this.deps, this.where, this.queueUrl, wake, signal);
+      if (messages.length && this.deps.clock.now() >= deadline) return messages;
     }
   }
 
@@ -551,16 +558,6 @@ class Runner {
     }
     return ids;
   }
-}
-
-/**
- * Sleeps until the queue may have something (the SQS engine wakes waiters on sends and when
- * messages fall due), the deadline passes, or the signal aborts.
- */
-async function waitForQueue(deps: ServiceDeps, where: { accountId: string; region: string }, queueUrl: string, deadline: number, signal: AbortSignal): Promise<void> {
-  const sqs = await deps.internal.provider<{ waitForMessages?: (accountId: string, region: string, queueUrl: string, deadline: number, signal?: AbortSignal) => Promise<void> }>('sqs');
-  if (sqs.waitForMessages) return sqs.waitForMessages(where.accountId, where.region, queueUrl, deadline, signal);
-  await Promise.race([deps.clock.sleep(Math.min(1000, Math.max(0, deadline - deps.clock.now()))), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
 }
 
 /**

@@ -221,6 +221,7 @@ export class Invoker {
   async close(): Promise<void> {
     this.queue.close();
     if (this.ownsEngine) await this.engine.close();
+    await this.flushLogs().catch(() => {});
   }
 
   // ----
@@ -331,11 +332,38 @@ export class Invoker {
     };
   }
 
+  private pendingLogs = new Map<string, { fn: FunctionSnapshot; stream: string; events: { timestamp: number; message: string }[] }>();
+  private logTimer?: NodeJS.Timeout;
+
+  /**
+   * Invocation logs are written to CloudWatch Logs in batches, a few tens of milliseconds after
+   * the invocation (AWS delivers them asynchronously too), so that a durable write is not paid
+   * on every invocation's path.
+   */
   private shipLogs(fn: FunctionSnapshot, stream: string, events: { timestamp: number; message: string }[]): void {
+    const key = `${fn.accountId}\n${fn.region}\n${fn.logGroup}\n${stream}`;
+    const batch = this.pendingLogs.get(key);
+    if (batch) batch.events.push(...events);
+    else this.pendingLogs.set(key, { fn, stream, events: [...events] });
+    this.logTimer ??= setTimeout(() => void this.flushLogs(), 50);
+  }
+
+  /** Writes the buffered invocation logs now. */
+  async flushLogs(): Promise<void> {
+    if (this.logTimer) clearTimeout(this.logTimer);
+    this.logTimer = undefined;
+    if (!this.pendingLogs.size) return;
+    const batches = [...this.pendingLogs.values()];
+    this.pendingLogs.clear();
     this.logsProvider ??= this.opts.deps.internal.provider('logs').catch(() => undefined) as Promise<never>;
-    this.logsProvider
-      .then((logs) => logs?.appendEvents?.(fn.accountId, fn.region, fn.logGroup, stream, events))
-      .catch((e) => this.opts.deps.log.warn(`lambda: writing the log of ${fn.functionName} failed`, e));
+    const logs = await this.logsProvider;
+    for (const b of batches) {
+      try {
+        logs?.appendEvents?.(b.fn.accountId, b.fn.region, b.fn.logGroup, b.stream, b.events);
+      } catch (e) {
+        this.opts.deps.log.warn(`lambda: writing the log of ${b.fn.functionName} failed`, e);
+      }
+    }
   }
 }
 

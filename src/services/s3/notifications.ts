@@ -183,12 +183,17 @@ async function queueUrlOf(arn: string, endpoint: string): Promise<string> {
  * Checks every destination exists (S3 checks them, and its permission to publish, on save).
  * Throws S3's InvalidArgument listing each failing destination as ArgumentName<n>/ArgumentValue<n>.
  */
-export async function validateDestinations(config: NotificationConfiguration, d: Delivery): Promise<void> {
+export async function validateDestinations(config: NotificationConfiguration, bucketRegion: string, d: Delivery): Promise<void> {
   const failures: [string, string][] = [];
   for (const t of targetsOf(config)) {
     const arn = parseArn(t.arn);
-    if (!arn || arn.service !== SERVICE_OF[t.kind]) {
+    // Destinations must be in the bucket's region; FIFO queues are not supported destinations.
+    if (!arn || arn.service !== SERVICE_OF[t.kind] || arn.region !== bucketRegion) {
       failures.push([t.arn, MISSING[t.kind]]);
+      continue;
+    }
+    if (t.kind === 'queue' && arn.resource.endsWith('.fifo')) {
+      failures.push([t.arn, 'FIFO queues are not supported as destinations for event notifications']);
       continue;
     }
     const where = { accountId: arn.accountId, region: arn.region };
@@ -242,7 +247,7 @@ export function eventRecord(e: ObjectEvent, configurationId: string): Record<str
   object.sequencer = e.sequencer;
   return {
     // 2.3 for tagging (and lifecycle/ACL/restore-deletion) events, 2.1 for the rest, as documented.
-    eventVersion: e.eventName.startsWith('ObjectTagging:') || e.eventName === 'ObjectRestore:Delete' ? '2.3' : '2.1',
+    eventVersion: e.eventName.startsWith('ObjectTagging:') || e.eventName === 'ObjectAcl:Put' || e.eventName === 'ObjectRestore:Delete' ? '2.3' : '2.1',
     eventSource: 'aws:s3',
     awsRegion: e.bucketRegion,
     eventTime: new Date(e.time).toISOString(),

@@ -511,7 +511,7 @@ export class S3Provider implements S3.S3Api {
   async PutBucketNotificationConfiguration(input: S3.PutBucketNotificationConfigurationRequest, ctx: RequestContext): Promise<void> {
     const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
     const config = normalizeConfiguration(input.NotificationConfiguration ?? {});
-    if (!input.SkipDestinationValidation) await validateDestinations(config, this.delivery);
+    if (!input.SkipDestinationValidation) await validateDestinations(config, b.region, this.delivery);
     this.store.setBucketField(b.name, 'notification', Object.keys(config).length ? JSON.stringify(config) : null);
     const ids = s3RequestIds(ctx.requestId);
     const time = this.now();
@@ -874,8 +874,10 @@ export class S3Provider implements S3.S3Api {
     const owner = this.owner(b.account_id);
     return { Owner: owner, Grants: [{ Grantee: { ID: owner.ID, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }] };
   }
-  PutObjectAcl(input: S3.PutObjectAclRequest): S3.PutObjectAclOutput {
-    this.taggedObject(input);
+  PutObjectAcl(input: S3.PutObjectAclRequest, ctx: RequestContext): S3.PutObjectAclOutput {
+    // Accepted and not enforced, like bucket ACLs; the event still fires.
+    const { b, row } = this.taggedObject(input);
+    this.emit(b, ctx, 'ObjectAcl:Put', { key: row.key, etag: row.etag, versionId: row.version_id });
     return {};
   }
 
@@ -905,7 +907,7 @@ export class S3Provider implements S3.S3Api {
       for (let next = iterator.next(); !next.done; next = iterator.next()) {
         const row = next.value;
       if (!row.key.startsWith(opts.prefix)) {
-        if (row.key > opts.prefix) break;
+        if (cmp(row.key, opts.prefix) > 0) break;
         continue;
       }
       if (opts.skip?.(row)) continue;
@@ -913,7 +915,7 @@ export class S3Provider implements S3.S3Api {
         const i = row.key.indexOf(opts.delimiter, opts.prefix.length);
         if (i >= 0) {
           const cp = row.key.slice(0, i + opts.delimiter.length);
-          if (cp === lastPrefix || (opts.marker !== undefined && cp <= opts.marker)) continue;
+          if (cp === lastPrefix || (opts.marker !== undefined && cmp(cp, opts.marker) <= 0)) continue;
           if (contents.length + prefixes.length >= opts.maxKeys) {
             truncated = true;
             break;
@@ -965,8 +967,8 @@ export class S3Provider implements S3.S3Api {
       if (!decoded.startsWith('1:')) throw E.invalidArgument('The continuation token provided is incorrect', 'continuation-token', input.ContinuationToken);
       marker = decoded.slice(2);
     } else if (input.StartAfter) marker = input.StartAfter;
-    const from = marker !== undefined && marker > prefix ? marker : prefix;
-    const r = this.walk(this.store.iterateLatest(b.name, from), { prefix, delimiter: input.Delimiter || undefined, maxKeys, marker, skip: (row) => marker !== undefined && row.key <= marker });
+    const from = marker !== undefined && cmp(marker, prefix) > 0 ? marker : prefix;
+    const r = this.walk(this.store.iterateLatest(b.name, from), { prefix, delimiter: input.Delimiter || undefined, maxKeys, marker, skip: (row) => marker !== undefined && cmp(row.key, marker) <= 0 });
     const owner = input.FetchOwner ? this.owner(b.account_id) : undefined;
     const out: Out = {
       Name: b.name,
@@ -991,8 +993,8 @@ export class S3Provider implements S3.S3Api {
     const prefix = input.Prefix ?? '';
     const maxKeys = this.maxKeys(input.MaxKeys);
     const marker = input.Marker || undefined;
-    const from = marker !== undefined && marker > prefix ? marker : prefix;
-    const r = this.walk(this.store.iterateLatest(b.name, from), { prefix, delimiter: input.Delimiter || undefined, maxKeys, marker, skip: (row) => marker !== undefined && row.key <= marker });
+    const from = marker !== undefined && cmp(marker, prefix) > 0 ? marker : prefix;
+    const r = this.walk(this.store.iterateLatest(b.name, from), { prefix, delimiter: input.Delimiter || undefined, maxKeys, marker, skip: (row) => marker !== undefined && cmp(row.key, marker) <= 0 });
     const owner = this.owner(b.account_id);
     const out: Out = {
       Name: b.name,
@@ -1019,11 +1021,11 @@ export class S3Provider implements S3.S3Api {
     const versionMarker = input.VersionIdMarker || undefined;
     if (versionMarker && !keyMarker) throw E.invalidArgument('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionMarker);
     let passedVersionMarker = !versionMarker;
-    const from = keyMarker !== undefined && keyMarker > prefix ? keyMarker : prefix;
+    const from = keyMarker !== undefined && cmp(keyMarker, prefix) > 0 ? keyMarker : prefix;
     const skip = (row: ObjectRow) => {
       if (keyMarker === undefined) return false;
-      if (row.key < keyMarker) return true;
-      if (row.key > keyMarker) return false;
+      if (cmp(row.key, keyMarker) < 0) return true;
+      if (row.key !== keyMarker) return false;
       if (!versionMarker) return true;
       if (passedVersionMarker) return false;
       if (row.version_id === versionMarker) passedVersionMarker = true;
@@ -1278,11 +1280,11 @@ export class S3Provider implements S3.S3Api {
     const keyMarker = input.KeyMarker || undefined;
     const uploadMarker = input.UploadIdMarker || undefined;
     let passed = !uploadMarker;
-    const rows = [...this.store.iterateUploads(b.name, keyMarker !== undefined && keyMarker > prefix ? keyMarker : prefix)];
+    const rows = [...this.store.iterateUploads(b.name, keyMarker !== undefined && cmp(keyMarker, prefix) > 0 ? keyMarker : prefix)];
     const skip = (u: UploadRow) => {
       if (keyMarker === undefined) return false;
-      if (u.key < keyMarker) return true;
-      if (u.key > keyMarker) return false;
+      if (cmp(u.key, keyMarker) < 0) return true;
+      if (u.key !== keyMarker) return false;
       if (!uploadMarker) return true;
       if (passed) return false;
       if (u.upload_id === uploadMarker) passed = true;
@@ -1373,6 +1375,11 @@ export class S3Provider implements S3.S3Api {
       return {};
     }
   }
+}
+
+/** S3 orders keys by their UTF-8 bytes (as SQLite compares TEXT); JS compares UTF-16 code units. */
+function cmp(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {

@@ -343,21 +343,38 @@ export class Deliverer {
 
   /** POSTs a SubscriptionConfirmation after the current request (the endpoint must then visit SubscribeURL). */
   sendConfirmation(target: SubscriptionTarget, topicArn: string, token: string, signatureVersion: string): void {
-    if (this.closed) return;
-    this.pending++;
-    setImmediate(() => void this.postConfirmation(target, topicArn, token, signatureVersion));
+    this.schedule(() => this.postConfirmation('SubscriptionConfirmation', target, topicArn, token, signatureVersion));
   }
 
-  private async postConfirmation(target: SubscriptionTarget, topicArn: string, token: string, signatureVersion: string): Promise<void> {
+  /** POSTs an UnsubscribeConfirmation; visiting its SubscribeURL restores the subscription. */
+  sendUnsubscribeConfirmation(target: SubscriptionTarget, topicArn: string, token: string, signatureVersion: string): void {
+    this.schedule(() => this.postConfirmation('UnsubscribeConfirmation', target, topicArn, token, signatureVersion));
+  }
+
+  private schedule(work: () => Promise<void>): void {
+    if (this.closed) return;
+    this.pending++;
+    setImmediate(() => void work());
+  }
+
+  private async postConfirmation(
+    type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation',
+    target: SubscriptionTarget,
+    topicArn: string,
+    token: string,
+    signatureVersion: string,
+  ): Promise<void> {
     try {
       const messageId = crypto.randomUUID();
       const subscribeUrl = this.subscribeUrl(topicArn, token);
       const signed: Record<string, unknown> = {
-        Type: 'SubscriptionConfirmation',
+        Type: type,
         MessageId: messageId,
         Token: token,
         TopicArn: topicArn,
-        Message: `You have chosen to subscribe to the topic ${topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+        Message: type === 'SubscriptionConfirmation'
+          ? `You have chosen to subscribe to the topic ${topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`
+          : `You have chosen to deactivate subscription ${target.arn}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`,
         SubscribeURL: subscribeUrl,
         Timestamp: new Date(this.deps.clock.now()).toISOString(),
       };
@@ -367,11 +384,12 @@ export class Deliverer {
         Signature: this.deps.signer.sign(signed, signatureVersion),
         SigningCertURL: this.urls(target.arn).signingCertUrl,
       };
-      const headers = {
-        'x-amz-sns-message-type': 'SubscriptionConfirmation',
+      const headers: Record<string, string> = {
+        'x-amz-sns-message-type': type,
         'x-amz-sns-message-id': messageId,
         'x-amz-sns-topic-arn': topicArn,
       };
+      if (type === 'UnsubscribeConfirmation') headers['x-amz-sns-subscription-arn'] = target.arn;
       await this.postWithRetries(target.endpoint, { ...headers, 'content-type': 'text/plain; charset=UTF-8' }, JSON.stringify(body), retryPolicyOf(target), messageId);
     } catch (e) {
       this.deps.log.warn(`sns: subscription confirmation to ${target.endpoint} failed`, e);

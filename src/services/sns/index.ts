@@ -129,6 +129,12 @@ const MIGRATIONS = [
      attributes TEXT NOT NULL, created INTEGER NOT NULL,
      PRIMARY KEY (account_id, region, arn));
    CREATE INDEX sns_platform_endpoints_app ON sns_platform_endpoints (account_id, region, app_arn, created);`,
+  // HTTP/S subscriptions removed by Unsubscribe, restorable through the SubscribeURL of the
+  // UnsubscribeConfirmation message (kept 3 days, as AWS's tokens are valid).
+  `CREATE TABLE sns_unsubscribed (
+     account_id TEXT NOT NULL, region TEXT NOT NULL, token TEXT NOT NULL, topic_arn TEXT NOT NULL, arn TEXT NOT NULL,
+     protocol TEXT NOT NULL, endpoint TEXT NOT NULL, owner TEXT NOT NULL, attributes TEXT NOT NULL, expires INTEGER NOT NULL,
+     PRIMARY KEY (account_id, region, token));`,
 ];
 
 const PAGE = 100;
@@ -211,6 +217,10 @@ export class SnsProvider implements SnsApi {
       putEndpoint: db.prepare('INSERT OR REPLACE INTO sns_platform_endpoints (account_id, region, arn, app_arn, token, attributes, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       deleteEndpoint: db.prepare('DELETE FROM sns_platform_endpoints WHERE account_id = ? AND region = ? AND arn = ?'),
       deleteAppEndpoints: db.prepare('DELETE FROM sns_platform_endpoints WHERE account_id = ? AND region = ? AND app_arn = ?'),
+      unsubscribed: db.prepare('SELECT * FROM sns_unsubscribed WHERE account_id = ? AND region = ? AND topic_arn = ? AND token = ? AND expires > ?'),
+      putUnsubscribed: db.prepare(`INSERT INTO sns_unsubscribed (account_id, region, token, topic_arn, arn, protocol, endpoint, owner, attributes, expires)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      deleteUnsubscribed: db.prepare('DELETE FROM sns_unsubscribed WHERE account_id = ? AND region = ? AND (token = ? OR expires <= ?)'),
       sms: db.prepare('SELECT * FROM sns_sms WHERE account_id = ? AND region = ?'),
       putSms: db.prepare('INSERT OR REPLACE INTO sns_sms (account_id, region, attributes, opted_out) VALUES (?, ?, ?, ?)'),
     };
@@ -406,9 +416,23 @@ export class SnsProvider implements SnsApi {
   ConfirmSubscription(input: ConfirmSubscriptionInput, ctx: RequestContext): ConfirmSubscriptionResponse {
     const t = this.requireTopic(input.TopicArn, ctx);
     const sub = this.s.subByToken.get(ctx.accountId, ctx.region, t.arn, input.Token) as SubRow | undefined;
-    if (!sub) throw invalid('Token');
-    this.s.confirmSub.run(ctx.accountId, ctx.region, sub.arn);
-    return { SubscriptionArn: sub.arn };
+    if (sub) {
+      this.s.confirmSub.run(ctx.accountId, ctx.region, sub.arn);
+      return { SubscriptionArn: sub.arn };
+    }
+    // The token of an UnsubscribeConfirmation restores the subscription it removed.
+    const now = this.clock.now();
+    const gone = this.s.unsubscribed.get(ctx.accountId, ctx.region, t.arn, input.Token, now) as
+      | { arn: string; protocol: string; endpoint: string; owner: string; attributes: string }
+      | undefined;
+    if (!gone) throw invalid('Token');
+    this.db.transaction(() => {
+      this.s.deleteUnsubscribed.run(ctx.accountId, ctx.region, input.Token, now);
+      if (!this.s.sub.get(ctx.accountId, ctx.region, gone.arn)) {
+        this.s.insertSub.run(ctx.accountId, ctx.region, gone.arn, t.arn, gone.protocol, gone.endpoint, gone.owner, gone.attributes, 1, input.Token, now);
+      }
+    })();
+    return { SubscriptionArn: gone.arn };
   }
 
   Unsubscribe(input: UnsubscribeInput, ctx: RequestContext): void {
@@ -416,10 +440,21 @@ export class SnsProvider implements SnsApi {
     if (parts.length < 6 || parts[0] !== 'arn') throw invalid(`SubscriptionArn Reason: An ARN must have at least 6 elements, not ${parts.length}`);
     const sub = this.s.sub.get(ctx.accountId, ctx.region, input.SubscriptionArn) as SubRow | undefined;
     if (!sub) throw subNotFound();
+    const httpConfirmed = sub.confirmed === 1 && (sub.protocol === 'http' || sub.protocol === 'https');
+    const token = crypto.randomBytes(64).toString('hex');
     this.db.transaction(() => {
       this.s.deleteSub.run(ctx.accountId, ctx.region, sub.arn);
       this.s.countDeleted.run(ctx.accountId, ctx.region, sub.topic_arn);
+      if (httpConfirmed) {
+        this.s.putUnsubscribed.run(ctx.accountId, ctx.region, token, sub.topic_arn, sub.arn, sub.protocol, sub.endpoint, sub.owner, sub.attributes, this.clock.now() + 3 * 86_400_000);
+      }
     })();
+    // AWS tells an HTTP/S endpoint that it was unsubscribed, with a link that undoes it.
+    if (httpConfirmed) {
+      const t = this.findTopic(sub.topic_arn, ctx);
+      const topicAttrs = t ? (JSON.parse(t.attributes) as Record<string, string>) : {};
+      this.deliverer.sendUnsubscribeConfirmation(this.target(sub, topicAttrs), sub.topic_arn, token, topicAttrs.SignatureVersion ?? '1');
+    }
   }
 
   ListSubscriptions(input: ListSubscriptionsInput, ctx: RequestContext): ListSubscriptionsResponse {

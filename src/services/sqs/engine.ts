@@ -4,8 +4,11 @@
 //
 // Indexing: a receive reads due messages through (queue_id, visible_at, seq), so it costs the
 // same with 10 or 100,000 messages queued; expiry deletes through (queue_id, enqueued_at).
-// FIFO receives walk (queue_id, seq) and skip groups that hold an in-flight message, so they
-// cost in proportion to the messages of blocked groups ahead of the first free one.
+// FIFO: each message group's oldest message is marked `head`. Messages of a group are received
+// in order, so the in-flight ones are always at the front: a group is deliverable exactly when
+// its head is visible. A FIFO receive reads visible heads through a partial index, then each
+// chosen group's following visible messages through (queue_id, group_id, seq); the next message
+// becomes head when the head is deleted, expires or moves. No receive walks a blocked group.
 //
 // Durability: every operation is one SQLite transaction; with a data directory the database is
 // WAL + synchronous=FULL, so an acknowledged SendMessage survives kill -9. In-flight messages
@@ -48,12 +51,14 @@ const MIGRATIONS = [
      receipt_token TEXT,
      group_id TEXT,
      dedup_id TEXT,
-     dlq_source_arn TEXT
+     dlq_source_arn TEXT,
+     head INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX sqs_messages_due ON sqs_messages (queue_id, visible_at, seq);
    CREATE INDEX sqs_messages_order ON sqs_messages (queue_id, seq);
    CREATE INDEX sqs_messages_age ON sqs_messages (queue_id, enqueued_at);
-   CREATE INDEX sqs_messages_group ON sqs_messages (queue_id, group_id, visible_at) WHERE group_id IS NOT NULL;
+   CREATE INDEX sqs_messages_group ON sqs_messages (queue_id, group_id, seq) WHERE group_id IS NOT NULL;
+   CREATE INDEX sqs_messages_heads ON sqs_messages (queue_id, visible_at, seq) WHERE head = 1;
    CREATE TABLE sqs_dedup (
      queue_id INTEGER NOT NULL,
      dedup_key TEXT NOT NULL,
@@ -125,6 +130,7 @@ export interface StoredMessage {
   group_id: string | null;
   dedup_id: string | null;
   dlq_source_arn: string | null;
+  head: number;
 }
 
 export interface ReceivedMessage extends StoredMessage {
@@ -205,28 +211,25 @@ export class QueueEngine {
       deleteQueueDedup: p('DELETE FROM sqs_dedup WHERE queue_id = ?'),
       insertMessage: p(
         `INSERT INTO sqs_messages (queue_id, message_id, body, attributes, system_attributes, md5_body, md5_attributes, md5_system_attributes,
-           sender_id, sent_at, enqueued_at, visible_at, receive_count, first_received_at, receipt_token, group_id, dedup_id, dlq_source_arn)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, ?, ?, ?)`,
+           sender_id, sent_at, enqueued_at, visible_at, receive_count, first_received_at, receipt_token, group_id, dedup_id, dlq_source_arn, head)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, ?, ?, ?, ?)`,
+      ),
+      groupHasMessages: p<{ one: number }>('SELECT 1 AS one FROM sqs_messages WHERE queue_id = ? AND group_id = ? LIMIT 1'),
+      promoteHead: p(
+        `UPDATE sqs_messages SET head = 1
+          WHERE seq = (SELECT seq FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT 1)`,
       ),
       dedupGet: p<{ message_id: string; seq: number }>('SELECT message_id, seq FROM sqs_dedup WHERE queue_id = ? AND dedup_key = ? AND expires_at > ?'),
       dedupPut: p('INSERT OR REPLACE INTO sqs_dedup (queue_id, dedup_key, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)'),
       dedupExpire: p('DELETE FROM sqs_dedup WHERE queue_id = ? AND expires_at <= ?'),
-      expire: p('DELETE FROM sqs_messages WHERE queue_id = ? AND enqueued_at <= ?'),
+      expire: p<{ group_id: string | null; head: number }>('DELETE FROM sqs_messages WHERE queue_id = ? AND enqueued_at <= ? RETURNING group_id, head'),
       dueStandard: p<StoredMessage>('SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?'),
-      // A FIFO message is deliverable when nothing of its group is in flight and no earlier
-      // message of its group is still delayed: that keeps each group strictly ordered.
-      dueFifo: p<StoredMessage>(
-        `SELECT * FROM sqs_messages m INDEXED BY sqs_messages_order
-          WHERE m.queue_id = @queue AND m.visible_at <= @now
-            AND NOT EXISTS (SELECT 1 FROM sqs_messages b INDEXED BY sqs_messages_group
-                             WHERE b.queue_id = @queue AND b.group_id = m.group_id AND b.visible_at > @now
-                               AND (b.receive_count > 0 OR b.seq < m.seq))
-          ORDER BY m.seq LIMIT @limit`,
-      ),
+      dueHeads: p<StoredMessage>('SELECT * FROM sqs_messages WHERE queue_id = ? AND head = 1 AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?'),
+      groupAfter: p<StoredMessage>('SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
       markReceived: p('UPDATE sqs_messages SET visible_at = ?, receive_count = receive_count + 1, first_received_at = coalesce(first_received_at, ?), receipt_token = ? WHERE seq = ?'),
       bySeq: p<StoredMessage>('SELECT * FROM sqs_messages WHERE seq = ? AND queue_id = ?'),
-      deleteBySeq: p('DELETE FROM sqs_messages WHERE seq = ?'),
-      deleteByHandle: p('DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt_token = ?'),
+      deleteBySeq: p<{ group_id: string | null; head: number }>('DELETE FROM sqs_messages WHERE seq = ? RETURNING group_id, head'),
+      deleteByHandle: p<{ group_id: string | null; head: number }>('DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt_token = ? RETURNING group_id, head'),
       setVisibleAt: p('UPDATE sqs_messages SET visible_at = ? WHERE seq = ?'),
       nextDue: p<{ t: number | null }>('SELECT min(visible_at) AS t FROM sqs_messages WHERE queue_id = ? AND visible_at > ?'),
       counts: p<{ visible: number | null; inflight: number | null; delayed: number | null }>(
@@ -234,7 +237,7 @@ export class QueueEngine {
                 sum(visible_at > @now AND receive_count = 0) AS delayed
            FROM sqs_messages WHERE queue_id = @queue`,
       ),
-      visibleBatch: p<StoredMessage>('SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY seq LIMIT ?'),
+      visibleBatch: p<StoredMessage>('SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?'),
     };
   }
 
@@ -318,7 +321,17 @@ export class QueueEngine {
 
   private expire(q: Queue, now: number): void {
     const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
-    this.s.expire.run(q.id, now - retentionMs);
+    const gone = this.s.expire.all(q.id, now - retentionMs);
+    for (const r of gone) this.afterDelete(q.id, r);
+  }
+
+  /** A FIFO group whose head left gets its next message as head. */
+  private afterDelete(queueId: number, removed: { group_id: string | null; head: number } | undefined): void {
+    if (removed?.head === 1 && removed.group_id !== null) this.s.promoteHead.run(queueId, removed.group_id);
+  }
+
+  private isNewHead(q: Queue, groupId: string | null | undefined): number {
+    return q.fifo && groupId ? (this.s.groupHasMessages.get(q.id, groupId) ? 0 : 1) : 0;
   }
 
   send(q: Queue, messages: NewMessage[]): SendOutcome[] {
@@ -379,6 +392,7 @@ export class QueueEngine {
       const info = this.s.insertMessage.run(
         q.id, m.messageId, m.body, m.attributes ?? null, m.systemAttributes ?? null, m.md5Body, m.md5Attributes ?? null,
         m.md5SystemAttributes ?? null, m.senderId, now, now, now + m.delayMs, m.groupId ?? null, m.dedupId ?? null, null,
+        this.isNewHead(q, m.groupId),
       );
       const seq = Number(info.lastInsertRowid);
       if (m.dedupKey !== undefined) this.s.dedupPut.run(q.id, m.dedupKey, m.messageId, seq, now + DEDUP_WINDOW_MS);
@@ -415,11 +429,11 @@ export class QueueEngine {
       const result: ReceivedMessage[] = [];
       for (;;) {
         const want = max - result.length;
-        const rows = q.fifo ? this.s.dueFifo.all({ queue: q.id, now, limit: want }) : this.s.dueStandard.all(q.id, now, want);
+        const rows = q.fifo ? this.dueFifo(q, now, want) : this.s.dueStandard.all(q.id, now, want);
         let moved = 0;
         for (const row of rows) {
           if (redrive && row.receive_count >= redrive.maxReceiveCount) {
-            this.moveRow(row, redrive.deadLetterQueue, now, q.arn);
+            this.moveRow(row, q.id, redrive.deadLetterQueue, now, q.arn);
             movedTo = redrive.deadLetterQueue;
             moved++;
             continue;
@@ -444,16 +458,33 @@ export class QueueEngine {
   }
 
   /**
+   * Deliverable FIFO messages: visible group heads, oldest first, each followed by the next
+   * visible messages of its group (AWS returns as many of one group as it can, in order).
+   */
+  private dueFifo(q: Queue, now: number, want: number): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    for (const head of this.s.dueHeads.all(q.id, now, want)) {
+      if (out.length >= want) break;
+      out.push(head);
+      for (const next of this.s.groupAfter.all(q.id, head.group_id, head.seq, want - out.length)) {
+        if (next.visible_at > now) break;
+        out.push(next);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Re-enqueues a stored message on another queue (dead-letter moves and redrives). The message
    * keeps its id, body, attributes and SentTimestamp. Retention: AWS counts a standard
    * message's age from its original enqueue time, a FIFO message's from the move.
    */
-  private moveRow(row: StoredMessage, target: Queue, now: number, dlqSourceArn: string | null): void {
-    this.s.deleteBySeq.run(row.seq);
+  private moveRow(row: StoredMessage, from: number, target: Queue, now: number, dlqSourceArn: string | null): void {
+    this.afterDelete(from, this.s.deleteBySeq.get(row.seq));
     this.s.insertMessage.run(
       target.id, row.message_id, row.body, row.attributes, row.system_attributes, row.md5_body, row.md5_attributes,
       row.md5_system_attributes, row.sender_id, row.sent_at, target.fifo ? now : row.enqueued_at, now,
-      row.group_id, row.dedup_id, dlqSourceArn,
+      row.group_id, row.dedup_id, dlqSourceArn, this.isNewHead(target, row.group_id),
     );
   }
 
@@ -474,7 +505,11 @@ export class QueueEngine {
    * then ("the request succeeds, but the message might not be deleted").
    */
   deleteMessage(q: Queue, handle: { seq: number; token: string }): boolean {
-    const deleted = this.relaxed(() => this.s.deleteByHandle.run(handle.seq, q.id, handle.token).changes > 0);
+    const deleted = this.relaxed(() => {
+      const removed = this.s.deleteByHandle.get(handle.seq, q.id, handle.token);
+      this.afterDelete(q.id, removed);
+      return removed !== undefined;
+    });
     // Deleting a FIFO message can unblock its group: pollers look again.
     if (deleted && q.fifo) this.notify(q.id);
     return deleted;
@@ -482,7 +517,7 @@ export class QueueEngine {
 
   deleteMessages(q: Queue, handles: { seq: number; token: string }[]): void {
     this.relaxed(() => {
-      for (const h of handles) this.s.deleteByHandle.run(h.seq, q.id, h.token);
+      for (const h of handles) this.afterDelete(q.id, this.s.deleteByHandle.get(h.seq, q.id, h.token));
     });
     if (q.fifo) this.notify(q.id);
   }
@@ -523,7 +558,7 @@ export class QueueEngine {
       for (const row of this.s.visibleBatch.all(from.id, now, limit)) {
         const target = targetOf(row);
         if (!target) continue;
-        this.moveRow(row, target, now, null);
+        this.moveRow(row, from.id, target, now, null);
         touched.add(target.id);
         n++;
       }
