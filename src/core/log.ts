@@ -10,14 +10,38 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+// The default sink gathers lines and writes them to stderr once per event-loop turn: writes to
+// a pipe or a file are synchronous in Node, so a write per request line was a system call on
+// every request. Warnings and errors go out at once (after what is pending), and whatever is
+// pending goes out when the process exits.
+let pending = '';
+let flushScheduled = false;
+function flushStderr(): void {
+  flushScheduled = false;
+  if (pending === '') return;
+  const text = pending;
+  pending = '';
+  process.stderr.write(text);
+}
+process.on('exit', flushStderr);
+function writeStderr(line: string, urgent: boolean): void {
+  pending += line + '\n';
+  if (urgent || pending.length > 65_536) flushStderr();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushStderr);
+  }
+}
+
+export function createLogger(level: LogLevel = 'info', write?: (line: string) => void): Logger {
+  const out = write ?? ((line: string, urgent = false) => writeStderr(line, urgent));
   const logger: Logger = {
     level,
     enabled: (l) => order[l] >= order[logger.level],
-    debug: (m, ...r) => logger.enabled('debug') && write(fmt('debug', m, r)),
-    info: (m, ...r) => logger.enabled('info') && write(fmt('info', m, r)),
-    warn: (m, ...r) => logger.enabled('warn') && write(fmt('warn', m, r)),
-    error: (m, ...r) => logger.enabled('error') && write(fmt('error', m, r)),
+    debug: (m, ...r) => logger.enabled('debug') && out(fmt('debug', m, r)),
+    info: (m, ...r) => logger.enabled('info') && out(fmt('info', m, r)),
+    warn: (m, ...r) => logger.enabled('warn') && out(fmt('warn', m, r), true),
+    error: (m, ...r) => logger.enabled('error') && out(fmt('error', m, r), true),
   } as Logger;
   return logger;
 }

@@ -1934,6 +1934,7 @@ export interface RequestProgress {
 export interface RestoreObjectOutput {
   RequestCharged?: "requester" | (string & {});
   RestoreOutputPath?: string;
+  StatusCode?: number;
 }
 export interface RestoreObjectRequest {
   Bucket: string;

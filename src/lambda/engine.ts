@@ -121,7 +121,14 @@ export class LambdaEngine {
   async provision(fn: FunctionSnapshot, count: number): Promise<void> {
     const pool = this.poolOf(fn);
     pool.provisioned = count;
-    const have = [...pool.envs].filter((e) => e.provisioned && e.state !== 'stopped').length;
+    const provisioned = [...pool.envs].filter((e) => e.provisioned && e.state !== 'stopped');
+    const have = provisioned.length;
+    // Fewer than before (or the config deleted): the extra environments become on-demand ones
+    // and expire when idle.
+    for (const env of provisioned.slice(count)) {
+      env.provisioned = false;
+      if (!env.claimed) this.release(env, pool);
+    }
     const started: Promise<unknown>[] = [];
     for (let i = have; i < count; i++) started.push(this.startEnvironment(fn, pool, true).then((e) => e.initialised()));
     await Promise.all(started);

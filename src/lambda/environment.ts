@@ -20,6 +20,8 @@ export type EnvState = 'starting' | 'ready' | 'invoking' | 'stopped';
 
 /** AWS's synchronous response limit: larger responses fail as Function.ResponseSizeTooLarge. */
 export const MAX_RESPONSE_BYTES = 6291556;
+/** log bytes kept per invocation */
+const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
 export interface RuntimeResult {
   payload: Buffer;
@@ -61,7 +63,7 @@ export class Environment {
   readonly fn: FunctionSnapshot;
   readonly logStreamName: string;
   readonly tmpDir: string;
-  readonly provisioned: boolean;
+  provisioned: boolean;
   state: EnvState = 'starting';
   /** lines logged outside any invocation (init, or after a response), delivered with the next log */
   pendingLines: LogEvent[] = [];
@@ -74,6 +76,9 @@ export class Environment {
   lastUsed = 0;
   proc?: ChildProcess;
   stderrTail = '';
+  /** bytes logged since the last invocation started, and lines dropped past MAX_LOG_BYTES */
+  private loggedBytes = 0;
+  private droppedLines = 0;
 
   private server: http.Server;
   private waitingNext?: http.ServerResponse;
@@ -166,6 +171,8 @@ export class Environment {
         resolve,
       };
       this.pendingLines = [];
+      this.loggedBytes = 0;
+      this.droppedLines = 0;
       this.current = inv;
       inv.timer = this.clock.setTimeout(() => this.onTimeout(inv), this.fn.timeout * 1000);
       if (this.waitingNext) {
@@ -320,6 +327,7 @@ export class Environment {
     if (this.current === inv) this.current = undefined;
     if (this.state === 'invoking') this.state = 'ready';
     const r = inv.pending ?? { payload: Buffer.from('null') };
+    if (this.droppedLines) inv.lines.push({ timestamp: this.clock.now(), message: `Nimbus: ${this.droppedLines} more log lines of this invocation were dropped (over ${MAX_LOG_BYTES / 1024 / 1024} MB)` });
     inv.resolve({ payload: r.payload, error: r.error, durationMs: performance.now() - inv.startedAt, lines: inv.lines, ...extra });
   }
 
@@ -344,10 +352,15 @@ export class Environment {
       return;
     }
     if (stream === 'err') this.stderrTail = (this.stderrTail + raw + '\n').slice(-4096);
-    const event = { timestamp: this.clock.now(), message: raw.replace(/\r/g, '\n') };
     const inv = this.current;
-    if (inv && !inv.done && !inv.markerSeen) inv.lines.push(event);
-    else this.pendingLines.push(event);
+    const target = inv && !inv.done && !inv.markerSeen ? inv.lines : this.pendingLines;
+    // A runaway logger must not exhaust Nimbus's memory: past the cap, lines are counted, not kept.
+    this.loggedBytes += raw.length;
+    if (this.loggedBytes > MAX_LOG_BYTES) {
+      this.droppedLines++;
+      return;
+    }
+    target.push({ timestamp: this.clock.now(), message: raw.replace(/\r/g, '\n') });
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {

@@ -29,7 +29,7 @@ const S3_LABEL = /^s3(-(?!website)[a-z0-9-]+)?$/;
  * `bucket.localhost:4566` name a bucket; `s3.localhost:4566` and `s3.amazonaws.com` name S3.
  * Bucket names may contain dots, so everything before the S3 label is the bucket.
  */
-export function s3HostAddressing(host: string | undefined): S3HostAddressing {
+export function s3HostAddressing(host: string | undefined, opts: { knownS3?: boolean } = {}): S3HostAddressing {
   if (!host) return { isS3Host: false };
   const name = stripPort(host).toLowerCase();
   if (/^[\d.]+$/.test(name) || name.startsWith('[')) return { isS3Host: false };
@@ -44,7 +44,14 @@ export function s3HostAddressing(host: string | undefined): S3HostAddressing {
   // http://localhost:4566 with virtual-hosted addressing).
   if (labels.length >= 2 && labels[labels.length - 1] === 'localhost') {
     const before = labels.slice(0, -1);
-    if (before.some((l) => OTHER_SERVICE_LABELS.has(l) || REGION_LABEL.test(l))) return { isS3Host: false };
+    // For a request already known to be S3 (signed for s3), `logs.localhost` or
+    // `my.sqs.data.localhost` is a bucket named like a service; only a function URL or a
+    // `<service>.<region>.localhost` endpoint host is not.
+    const serviceEndpoint = before.length === 2 && OTHER_SERVICE_LABELS.has(before[0]) && REGION_LABEL.test(before[1]);
+    const notABucket = opts.knownS3
+      ? before.includes('lambda-url') || serviceEndpoint || (before.length === 1 && REGION_LABEL.test(before[0]))
+      : before.some((l) => OTHER_SERVICE_LABELS.has(l) || REGION_LABEL.test(l));
+    if (notABucket) return { isS3Host: false };
     return { isS3Host: true, bucket: before.join('.') };
   }
   return { isS3Host: false };
@@ -61,14 +68,14 @@ function stripPort(host: string): string {
 const PATH_STYLE = Symbol.for('nimbus.s3.pathStyle');
 
 /**
- * The request in path-style: a virtual-hosted request's bucket moves from the host into the
+ * The request, known to be for S3, in path-style: a virtual-hosted request's bucket moves from the host into the
  * path (`Host: b.s3.localhost`, `/k` -> `/b/k`; `/` -> `/b`). Idempotent: a request this
  * function produced (or a copy of it made with Object.assign/spread) comes back unchanged,
  * so both the pipeline and the rest-xml codec may call it.
  */
 export function toPathStyle(req: WireRequest): WireRequest {
   if ((req as unknown as Record<symbol, unknown>)[PATH_STYLE]) return req;
-  const { bucket } = s3HostAddressing(req.headers.host);
+  const { bucket } = s3HostAddressing(req.headers.host, { knownS3: true });
   const rawPath = !bucket ? req.rawPath : req.rawPath === '/' || req.rawPath === '' ? `/${encodeURIComponent(bucket)}` : `/${encodeURIComponent(bucket)}${req.rawPath}`;
   return Object.assign({ ...req, rawPath }, { [PATH_STYLE]: true });
 }

@@ -91,7 +91,11 @@ function wireRequest(req: IncomingMessage): WireRequest {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  const given = req.headers;
+  for (const k in given) {
+    const v = given[k];
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return {
     method: req.method ?? 'GET',
     rawPath: q < 0 ? url : url.slice(0, q),
@@ -275,7 +279,8 @@ function health(opts: AppOptions): WireResponse {
 function send(req: IncomingMessage, res: ServerResponse, requestId: string, service: string, r: WireResponse): void {
   if (res.headersSent) return;
   const headers: Record<string, string | string[]> = { ...r.headers };
-  const lower = new Set(Object.keys(headers).map((k) => k.toLowerCase()));
+  const lower = new Set<string>();
+  for (const k in headers) lower.add(k.toLowerCase());
   if (!lower.has('x-amzn-requestid')) headers['x-amzn-RequestId'] = requestId;
   if (!lower.has('x-amz-request-id')) headers['x-amz-request-id'] = service === 's3' ? requestId.replace(/-/g, '').slice(0, 16).toUpperCase() : requestId;
   if (service === 's3' && !lower.has('x-amz-id-2')) headers['x-amz-id-2'] = Buffer.from(requestId).toString('base64');

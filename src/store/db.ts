@@ -52,3 +52,69 @@ export function migrate(db: Db, scope: string, migrations: string[]): void {
     version++;
   }
 }
+
+/**
+ * Durable commits that do not block the event loop, for a database on disk. SQLite's own
+ * synchronous=FULL fsyncs the WAL inside COMMIT, on the main thread: while the disk syncs (about
+ * a millisecond, often more) Nimbus can neither read requests nor answer them. Instead a store
+ * can commit with synchronous=NORMAL (the transaction is in the WAL and survives a crash of the
+ * process) and await durable() before acknowledging: it fsyncs the WAL file on libuv's thread
+ * pool, and resolves once a sync that began after the call has completed, so every transaction
+ * committed before the call survives a power cut, as with FULL. Callers that arrive while a sync
+ * is running share the next one, so concurrent writers cost one fsync per round, not one each.
+ *
+ * Why this is as safe as FULL for what was acknowledged: with WAL, a commit is durable once its
+ * frames (ending in a commit frame, with the WAL header before them) are on disk, and fsync of
+ * the file writes all of its data, whoever wrote it. Frames that were only partly written when
+ * power went fail their checksums and are ignored on recovery, and they belong to transactions
+ * that were not acknowledged. Checkpoints under NORMAL still sync the WAL and the database
+ * themselves. The directory entry of the WAL file is synced once, as SQLite does on its first
+ * sync of a new WAL.
+ */
+export class WalSync {
+  /** fsyncs started so far (tests, diagnostics) */
+  syncs = 0;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private directorySynced = false;
+  private readonly walFile: string | undefined;
+
+  constructor(db: Db) {
+    this.walFile = db.memory ? undefined : db.name + '-wal';
+  }
+
+  /** Resolves when every transaction committed before this call is on disk. */
+  durable(): Promise<void> {
+    if (!this.walFile) return Promise.resolve();
+    // A sync already running may have started before the caller's commit: wait for the next.
+    if (this.running) return (this.queued ??= this.running.catch(() => undefined).then(() => this.start()));
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    this.queued = undefined;
+    this.syncs++;
+    const file = this.walFile!;
+    const sync = (async () => {
+      if (!this.directorySynced) {
+        await fsyncPath(path.dirname(file));
+        this.directorySynced = true;
+      }
+      await fsyncPath(file);
+    })();
+    const running = sync.finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+}
+
+async function fsyncPath(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -297,3 +297,31 @@ test('a runaway allocation is reported as Runtime.OutOfMemory and does not hurt 
   const ok = snapshot(blobs, { 'index.mjs': 'export const handler = async () => "fine";' });
   assert.equal(body(await invoke(ok)), 'fine');
 });
+
+test('an async exception during init is an init error; a runaway logger is capped', async () => {
+  const initAsync = snapshot(blobs, { 'index.mjs': 'setTimeout(() => { throw new SyntaxError("late init"); }, 0); await new Promise((r) => setTimeout(r, 50)); export const handler = async () => 1;' });
+  const out = await invoke(initAsync);
+  assert.equal(out.functionError, 'Unhandled');
+  assert.deepEqual([body(out).errorType, body(out).errorMessage], ['SyntaxError', 'late init']);
+
+  const noisy = snapshot(blobs, { 'index.mjs': 'export const handler = async () => { const l = "x".repeat(200); for (let i = 0; i < 60000; i++) console.log(l); return "done"; };' }, { timeout: 20 });
+  const loud = await invoke(noisy);
+  assert.equal(body(loud), 'done');
+  assert.ok(loud.log.length < 9 * 1024 * 1024, `log kept: ${loud.log.length}`);
+  assert.match(loud.log, /Nimbus: \d+ more log lines of this invocation were dropped/);
+});
+
+test('callback handlers wait for the event loop unless callbackWaitsForEmptyEventLoop is false; python marshal errors', async () => {
+  const waits = snapshot(blobs, { 'index.js': 'exports.handler = (e, ctx, cb) => { ctx.callbackWaitsForEmptyEventLoop = !e.noWait; globalThis.order = []; setTimeout(() => globalThis.order.push("timer"), 150); cb(null, Date.now()); };' });
+  let t0 = Date.now();
+  await invoke(waits, {});
+  assert.ok(Date.now() - t0 >= 140, 'answered after the pending timer ran');
+  t0 = Date.now();
+  await invoke(waits, { noWait: true });
+  assert.ok(Date.now() - t0 < 140, 'answered at once');
+
+  const py = await invoke(snapshot(blobs, { 'app.py': 'def handler(e, c):\n    return {1, 2}\n' }, { runtime: 'python3.11', handler: 'app.handler' }));
+  assert.equal(py.functionError, 'Unhandled');
+  assert.equal(body(py).errorType, 'Runtime.MarshalError');
+  assert.match(body(py).errorMessage, /^Unable to marshal response: Object of type set is not JSON serializable/);
+});

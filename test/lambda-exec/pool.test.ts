@@ -61,6 +61,9 @@ test('provisioned concurrency pre-starts environments that init once and never i
     assert.equal(r.initDurationMs, undefined, 'no cold start');
     await clock.advance(3600_000);
     assert.equal(engine.environments(fn.functionArn, '1').length, 2);
+    await engine.provision(fn, 0);
+    await clock.advance(30_000);
+    assert.equal(engine.environments(fn.functionArn, '1').length, 0, 'deprovisioned environments idle out');
   } finally {
     await engine.close();
     blobs.close();

@@ -175,8 +175,7 @@ function s3Cases(style: string, config: Record<string, unknown>): Case[] {
         PartsCount: 3,
       }),
       check(r, rec) {
-        assert.deepEqual(rec.input, { Bucket: 'my-bucket', Key: key, PartNumber: 1, ChecksumMode: 'ENABLED' });
-        assert.equal(rec.headers['x-amz-checksum-mode'], 'ENABLED');
+        assert.deepEqual(rec.input, { Bucket: 'my-bucket', Key: key, PartNumber: 1 });
         assert.equal(r.ok.ContentLength, 16);
         assert.deepEqual(r.ok.LastModified, when);
         assert.equal(r.ok.ExpiresString, 'Thu, 01 Jan 2037 00:00:00 GMT');
@@ -393,6 +392,43 @@ function s3Cases(style: string, config: Record<string, unknown>): Case[] {
       },
     },
     {
+      name: `${tag} PutObjectAcl: a Grantee with its xsi:type attribute`,
+      call: s3(
+        'PutObjectAcl',
+        {
+          Bucket: 'my-bucket',
+          Key: key,
+          AccessControlPolicy: {
+            Owner: { ID: 'owner-id' },
+            Grants: [
+              { Grantee: { Type: 'CanonicalUser', ID: 'owner-id' }, Permission: 'FULL_CONTROL' },
+              { Grantee: { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'READ' },
+            ],
+          },
+        },
+        config,
+      ),
+      check(_r, rec) {
+        assert.equal(rec.op, 'PutObjectAcl');
+        assert.deepEqual(rec.input!.AccessControlPolicy, {
+          Owner: { ID: 'owner-id' },
+          Grants: [
+            { Grantee: { Type: 'CanonicalUser', ID: 'owner-id' }, Permission: 'FULL_CONTROL' },
+            { Grantee: { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'READ' },
+          ],
+        });
+      },
+    },
+    {
+      name: `${tag} GetBucketAcl: <AccessControlPolicy> with namespaced attributes, read by botocore`,
+      call: s3('GetBucketAcl', { Bucket: 'my-bucket' }, config),
+      answer: () => ({ Owner: { ID: 'owner-id', DisplayName: 'me' }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'owner-id', DisplayName: 'me' }, Permission: 'FULL_CONTROL' }] }),
+      check(r) {
+        assert.deepEqual(r.ok.Owner, { ID: 'owner-id', DisplayName: 'me' });
+        assert.deepEqual(r.ok.Grants, [{ Grantee: { Type: 'CanonicalUser', ID: 'owner-id', DisplayName: 'me' }, Permission: 'FULL_CONTROL' }]);
+      },
+    },
+    {
       name: `${tag} PutBucketTagging: a checksummed XML payload`,
       call: s3('PutBucketTagging', { Bucket: 'my-bucket', Tagging: { TagSet: [{ Key: 'k', Value: 'v & w' }] } }, config),
       check(r, rec) {
@@ -514,6 +550,17 @@ test('botocore Lambda: rest-json requests parse to its input, it reads our respo
         assert.equal(rec.input!.FunctionName, fnArn + ':7');
         assert.equal(r.ok.StatusCode, 202);
         assert.deepEqual(r.ok.Payload, Buffer.alloc(0));
+      },
+    },
+    {
+      name: 'InvokeAsync (deprecated): a streaming blob payload, 202',
+      call: lambda('InvokeAsync', { FunctionName: 'my-fn', InvokeArgs: Buffer.from('{"old":"api"}') }),
+      answer: () => ({ Status: 202 }),
+      check(r, rec) {
+        assert.equal(rec.op, 'InvokeAsync');
+        assert.deepEqual(rec.input, { FunctionName: 'my-fn', InvokeArgs: Buffer.from('{"old":"api"}') });
+        assert.equal(r.ok.Status, 202);
+        assert.equal(r.ok.ResponseMetadata.HTTPStatusCode, 202);
       },
     },
     {

@@ -419,6 +419,12 @@ test('S3 virtual-hosted addressing', () => {
   assert.equal(vh.headers.host, 'b.s3.localhost:4566');
   assert.equal(toPathStyle(wire('PUT', '/', '', { host: 'b.localhost:4566' })).rawPath, '/b');
   assert.equal(toPathStyle(wire('GET', '/b/k', '', { host: 'localhost:4566' })).rawPath, '/b/k');
+  // a request signed for S3 on `<bucket>.localhost` names the bucket even when it is named like a service
+  assert.equal(toPathStyle(wire('GET', '/k', '', { host: 'logs.localhost:4566' })).rawPath, '/logs/k');
+  assert.equal(toPathStyle(wire('GET', '/', '', { host: 'my.sqs.data.localhost:4566' })).rawPath, '/my.sqs.data');
+  assert.equal(toPathStyle(wire('GET', '/b/k', '', { host: 'sqs.us-east-1.localhost:4566' })).rawPath, '/b/k');
+  assert.equal(toPathStyle(wire('GET', '/b/k', '', { host: 'abc.lambda-url.us-east-1.localhost:4566' })).rawPath, '/b/k');
+  assert.deepEqual(s3HostAddressing('logs.localhost:4566'), { isS3Host: false });
   // idempotent, also through the pipeline's Object.assign copy
   const target = wire('GET', '/k', '', { host: 'b.s3.localhost' });
   Object.assign(target, toPathStyle(target));

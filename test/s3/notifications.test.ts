@@ -1,7 +1,7 @@
 // Bucket notifications through the provider: configuration validation, record format, routing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { body, harness, rejectsWith, type Call } from './harness.js';
+import { body, harness, rejectsWith, text, type Call } from './harness.js';
 
 const QUEUE = 'arn:aws:sqs:us-east-1:000000000000:events';
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:topic';
@@ -190,6 +190,41 @@ test('versioned buckets: versionId in records, delete markers; failed deliveries
     assert.ok(ok.ETag);
     await s3.settled();
     assert.ok(h.warnings.some((w) => w.includes('delivery of ObjectCreated:Put for s3://failing/k') && w.includes(QUEUE)), h.warnings.join('\n'));
+  } finally {
+    h.close();
+  }
+});
+
+test('archived objects: unreadable until restored; RestoreObject fires Post and Completed with glacierEventData', async () => {
+  const h = harness();
+  const { s3, ctx } = h;
+  try {
+    s3.CreateBucket({ Bucket: 'cold' }, ctx());
+    await s3.PutBucketNotificationConfiguration({ Bucket: 'cold', NotificationConfiguration: { QueueConfigurations: [{ QueueArn: QUEUE, Events: ['s3:ObjectRestore:*'] as never }] } }, ctx());
+    await s3.PutObject({ Bucket: 'cold', Key: 'archive.tar', Body: body('frozen') as never, StorageClass: 'GLACIER' }, ctx());
+    await s3.PutObject({ Bucket: 'cold', Key: 'hot.txt', Body: body('warm') as never }, ctx());
+    const denied = await rejectsWith(() => s3.GetObject({ Bucket: 'cold', Key: 'archive.tar' }), 'InvalidObjectState', 403);
+    assert.equal(denied.fields.StorageClass, 'GLACIER');
+    await rejectsWith(() => s3.CopyObject({ Bucket: 'cold', Key: 'copy', CopySource: 'cold/archive.tar' }, ctx()), 'InvalidObjectState');
+    assert.equal(s3.HeadObject({ Bucket: 'cold', Key: 'archive.tar' }).StorageClass, 'GLACIER');
+    await rejectsWith(() => s3.RestoreObject({ Bucket: 'cold', Key: 'hot.txt', RestoreRequest: { Days: 1 } }, ctx()), 'InvalidObjectState');
+    await rejectsWith(() => s3.RestoreObject({ Bucket: 'cold', Key: 'archive.tar', RestoreRequest: {} }, ctx()), 'MalformedXML');
+
+    await s3.settled();
+    h.calls.length = 0;
+    assert.deepEqual(s3.RestoreObject({ Bucket: 'cold', Key: 'archive.tar', RestoreRequest: { Days: 2, GlacierJobParameters: { Tier: 'Expedited' } } }, ctx()), { StatusCode: 202 });
+    assert.equal(await text(s3.GetObject({ Bucket: 'cold', Key: 'archive.tar' }).Body), 'frozen');
+    // 12:00 on Jan 1 plus two days, rounded up to midnight UTC
+    assert.equal(s3.HeadObject({ Bucket: 'cold', Key: 'archive.tar' }).Restore, 'ongoing-request="false", expiry-date="Sun, 04 Jan 2026 00:00:00 GMT"');
+    await s3.settled();
+    const recs = records(h.calls, 'SendMessage');
+    assert.deepEqual(recs.map((r) => r.eventName), ['ObjectRestore:Post', 'ObjectRestore:Completed']);
+    assert.equal(recs[0].glacierEventData, undefined);
+    assert.deepEqual(recs[1].glacierEventData, { restoreEventData: { lifecycleRestorationExpiryTime: '2026-01-04T00:00:00.000Z', lifecycleRestoreStorageClass: 'GLACIER' } });
+    assert.deepEqual(s3.RestoreObject({ Bucket: 'cold', Key: 'archive.tar', RestoreRequest: { Days: 2 } }, ctx()), { StatusCode: 200 });
+
+    await h.clock.advance(4 * 24 * 3600 * 1000);
+    await rejectsWith(() => s3.GetObject({ Bucket: 'cold', Key: 'archive.tar' }), 'InvalidObjectState');
   } finally {
     h.close();
   }

@@ -130,6 +130,8 @@ test('PutObject/GetObject: ETag, checksums, metadata, ranges, conditions, overri
     await rejectsWith(() => s3.PutObject({ Bucket: 'objs', Key: 'bad', Body: body(data) as never, ContentLength: 6 * 1024 ** 3 }, ctx()), 'EntityTooLarge');
     await rejectsWith(() => s3.PutObject({ Bucket: 'objs', Key: 'bad', Body: body(data) as never, ContentLength: 99 }, ctx()), 'IncompleteBody');
     await rejectsWith(() => s3.PutObject({ Bucket: 'objs', Key: 'k'.repeat(1025), Body: body(data) as never }, ctx()), 'KeyTooLongError');
+    await rejectsWith(() => s3.PutObject({ Bucket: 'objs', Key: 'meta', Body: body(data) as never, Metadata: { big: 'x'.repeat(2046) } }, ctx()), 'MetadataTooLarge');
+    await s3.PutObject({ Bucket: 'objs', Key: 'meta', Body: body(data) as never, Metadata: { big: 'x'.repeat(2045) } }, ctx());
     await rejectsWith(() => s3.HeadObject({ Bucket: 'objs', Key: 'bad' }), 'NoSuchKey', 404);
     const ok = await s3.PutObject({ Bucket: 'objs', Key: 'md5', Body: body(data) as never, ContentMD5: md5(data).toString('base64'), ChecksumAlgorithm: 'SHA256' }, ctx());
     assert.equal(ok.ChecksumSHA256, crypto.createHash('sha256').update(data).digest('base64'));

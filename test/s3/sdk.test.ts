@@ -23,6 +23,7 @@ import {
   ListBucketsCommand,
   DeleteObjectCommand,
   PutBucketCorsCommand,
+  RestoreObjectCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -139,6 +140,22 @@ test('bucket location, ListBuckets, versioning through the SDK', async () => {
   const old = await path.send(new GetObjectCommand({ Bucket: 'sdk-use1', Key: 'v', VersionId: a.VersionId }));
   assert.equal(await old.Body!.transformToString(), 'a');
   assert.equal(old.VersionId, a.VersionId);
+});
+
+test('archived objects over the wire: InvalidObjectState 403, RestoreObject 202 then 200', async () => {
+  await path.send(new CreateBucketCommand({ Bucket: 'sdk-glacier' }));
+  await path.send(new PutObjectCommand({ Bucket: 'sdk-glacier', Key: 'a', Body: 'cold', StorageClass: 'DEEP_ARCHIVE' }));
+  const e = await errorOf(path.send(new GetObjectCommand({ Bucket: 'sdk-glacier', Key: 'a' })));
+  assert.equal(e.name, 'InvalidObjectState');
+  assert.equal(e.$metadata.httpStatusCode, 403);
+  const first = await path.send(new RestoreObjectCommand({ Bucket: 'sdk-glacier', Key: 'a', RestoreRequest: { Days: 1, GlacierJobParameters: { Tier: 'Bulk' } } }));
+  assert.equal(first.$metadata.httpStatusCode, 202);
+  const again = await path.send(new RestoreObjectCommand({ Bucket: 'sdk-glacier', Key: 'a', RestoreRequest: { Days: 1 } }));
+  assert.equal(again.$metadata.httpStatusCode, 200);
+  const head = await path.send(new HeadObjectCommand({ Bucket: 'sdk-glacier', Key: 'a' }));
+  assert.equal(head.StorageClass, 'DEEP_ARCHIVE');
+  assert.match(head.Restore!, /^ongoing-request="false", expiry-date=".+ GMT"$/);
+  assert.equal(await (await path.send(new GetObjectCommand({ Bucket: 'sdk-glacier', Key: 'a' }))).Body!.transformToString(), 'cold');
 });
 
 test('lib-storage multipart upload: composite ETag, ranged read across parts', async () => {

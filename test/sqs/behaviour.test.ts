@@ -43,6 +43,7 @@ define('queues: create is idempotent, conflicts on different attributes, url for
   await queue(sqs, 'orders-eu');
   await queue(sqs, 'invoices');
   assert.deepEqual((await sqs.call('ListQueues', { QueueNamePrefix: 'orders' })).QueueUrls, [url, `${env.nimbus.endpoint}/000000000000/orders-eu`]);
+  assert.equal((await sqs.call('ListQueues', { QueueNamePrefix: 'zzz' })).QueueUrls, undefined);
   const page1 = await sqs.call('ListQueues', { MaxResults: 2 });
   assert.equal(page1.QueueUrls.length, 2);
   assert.ok(page1.NextToken);
@@ -82,8 +83,9 @@ define('queues: attribute validation and names', async (sqs) => {
   assert.equal(a.QueueArn, 'arn:aws:sqs:us-east-1:000000000000:q');
   assert.equal((await sqs.error('GetQueueAttributes', { QueueUrl: url, AttributeNames: ['Nope'] })).code, 'InvalidAttributeName');
   assert.equal((await sqs.error('SetQueueAttributes', { QueueUrl: url, Attributes: { QueueArn: 'x' } })).code, 'InvalidAttributeName');
-  const missing = await sqs.error('GetQueueUrl', {} as Record<string, unknown>).catch((e) => e);
-  if (sqs.protocol === 'query') assert.equal(missing.code, 'MissingParameter');
+  const missing = await sqs.error('GetQueueUrl', {});
+  assert.equal(missing.code, 'MissingParameter');
+  assert.match(missing.message, /The request must contain the parameter QueueName./);
 });
 
 define('tags and permissions', async (sqs) => {
@@ -459,3 +461,29 @@ function md5OfAttributesBySpec(attrs: Record<string, { DataType: string; StringV
   }
   return md5(Buffer.from(bytes));
 }
+
+// JSON only: the SDK v3 maps __type to its modelled error classes (query has no such mapping).
+test('json: SDK v3 error classes and query-compatible codes', async () => {
+  const SQS = await import('@aws-sdk/client-sqs');
+  const { startNimbus } = await import('../helpers/server.js');
+  const n = await startNimbus();
+  try {
+    const c = new SQS.SQSClient({ ...n.clientConfig, maxAttempts: 1 });
+    const { QueueUrl } = await c.send(new SQS.CreateQueueCommand({ QueueName: 'errs' }));
+    const fail = (p: Promise<unknown>) => p.then(() => assert.fail('expected an error'), (e) => e);
+    const missing = await fail(c.send(new SQS.GetQueueUrlCommand({ QueueName: 'none' })));
+    assert.ok(missing instanceof SQS.QueueDoesNotExist);
+    assert.equal(missing.$metadata.httpStatusCode, 400);
+    assert.equal((missing as { Code?: string }).Code, 'AWS.SimpleQueueService.NonExistentQueue');
+    assert.ok((await fail(c.send(new SQS.DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'x' })))) instanceof SQS.ReceiptHandleIsInvalid);
+    assert.ok((await fail(c.send(new SQS.CreateQueueCommand({ QueueName: 'errs', Attributes: { DelaySeconds: '3' } })))) instanceof SQS.QueueNameExists);
+    assert.ok((await fail(c.send(new SQS.SendMessageBatchCommand({ QueueUrl, Entries: [{ Id: 'a', MessageBody: 'x' }, { Id: 'a', MessageBody: 'x' }] })))) instanceof SQS.BatchEntryIdsNotDistinct);
+    await c.send(new SQS.PurgeQueueCommand({ QueueUrl }));
+    assert.ok((await fail(c.send(new SQS.PurgeQueueCommand({ QueueUrl })))) instanceof SQS.PurgeQueueInProgress);
+    const invalid = await fail(c.send(new SQS.SendMessageCommand({ QueueUrl, MessageBody: 'x', DelaySeconds: 901 })));
+    assert.equal(invalid.name, 'InvalidParameterValue');
+    assert.equal(invalid.message, 'Value 901 for parameter DelaySeconds is invalid. Reason: Must be >= 0 and <= 900.');
+  } finally {
+    await n.close();
+  }
+});

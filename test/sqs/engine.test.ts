@@ -177,3 +177,53 @@ test('FIFO to FIFO dead-letter moves keep group and order', async () => {
   const moved = await provider.ReceiveMessage({ QueueUrl: dlq, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['MessageGroupId'] }, ctx);
   assert.deepEqual(moved.Messages!.map((m) => [m.Body, m.Attributes!.MessageGroupId]), [['1', 'g'], ['2', 'g']]);
 });
+
+test('internal callers: SendMessage by a URL built from the queue ARN, through validation', async () => {
+  const { startNimbus } = await import('../helpers/server.js');
+  const n = await startNimbus();
+  try {
+    const where = { accountId: '000000000000', region: 'eu-west-1' };
+    const { QueueUrl } = await n.services.internal.call('sqs', 'CreateQueue', { QueueName: 'from-sns' }, where);
+    const url = queueUrlFromArn('arn:aws:sqs:eu-west-1:000000000000:from-sns', n.endpoint);
+    assert.equal(url, QueueUrl);
+    const sent = await n.services.internal.call('sqs', 'SendMessage', { QueueUrl: url, MessageBody: 'event', MessageAttributes: { a: { DataType: 'Binary', BinaryValue: Buffer.from('x') } } }, where);
+    assert.match(sent.MessageId, /^[0-9a-f-]{36}$/);
+    await assert.rejects(n.services.internal.call('sqs', 'SendMessage', { QueueUrl: url }, where), { code: 'MissingParameter' });
+    const sqs = await n.services.internal.provider<SqsProvider>('sqs');
+    const got = await sqs.receiveForMapping('arn:aws:sqs:eu-west-1:000000000000:from-sns', { max: 10, waitMs: 0 });
+    assert.equal(got![0].Body, 'event');
+  } finally {
+    await n.close();
+  }
+});
+
+test('on disk: concurrent sends share one commit; receives leave the connection at synchronous=FULL', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-sqs-engine-'));
+  const db = openDatabase(dir);
+  try {
+    const engine = new QueueEngine(db, new ManualClock());
+    const q = engine.createQueue('000000000000', 'us-east-1', 'disk', false, { MessageRetentionPeriod: '345600', VisibilityTimeout: '30' }, {});
+    // count top-level transactions (each one commit, each one fsync)
+    let commits = 0;
+    const transaction = db.transaction.bind(db);
+    db.transaction = ((fn: (...a: unknown[]) => unknown) => {
+      const tx = transaction(fn);
+      return Object.assign((...a: unknown[]) => {
+        if (!db.inTransaction) commits++;
+        return tx(...a);
+      }, tx);
+    }) as typeof db.transaction;
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => engine.sendDurably(q, [msg(i)])));
+    assert.equal(results.flat().length, 8);
+    assert.equal(new Set(results.flat().map((r) => r.seq)).size, 8);
+    assert.equal(commits, 1);
+    assert.equal(engine.receive(q, 10, 30_000).length, 8);
+    assert.equal(db.pragma('synchronous', { simple: true }), 2);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

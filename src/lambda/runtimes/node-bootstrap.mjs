@@ -197,10 +197,12 @@ async function specialise(spec) {
     await postInitError(e);
     return;
   }
+  initDone = true;
   await runLoop(handler);
 }
 
 let inFlight;
+let initDone = false;
 
 process.on('uncaughtException', (err) => fatal(err, false));
 process.on('unhandledRejection', (reason) => fatal(reason, true));
@@ -211,6 +213,7 @@ async function fatal(err, rejection) {
     const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     rec = { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: msg, trace: [`Runtime.UnhandledPromiseRejection: ${msg}`, ...(err instanceof Error ? String(err.stack).split('\n').slice(1) : [])] };
   }
+  if (!initDone) return postInitError(err);
   writeLog('ERROR', [`${rejection ? 'Unhandled Promise Rejection' : 'Uncaught Exception'} \t${JSON.stringify(rec)}`]);
   if (inFlight) {
     const id = inFlight;
@@ -260,19 +263,26 @@ async function runLoop(handler) {
     let failed = false;
     try {
       const event = JSON.parse(next.body.toString('utf8') || 'null');
+      const baseline = activeResources();
       result = await new Promise((resolve, reject) => {
         let settled = false;
         const callback = (err, value) => {
           if (settled) return;
           settled = true;
-          if (err !== undefined && err !== null) reject(err);
-          else resolve(value);
+          const finish = () => (err !== undefined && err !== null ? reject(err) : resolve(value));
+          // As on AWS, a callback-style answer waits for the event loop to empty unless the
+          // handler set context.callbackWaitsForEmptyEventLoop = false.
+          if (context.callbackWaitsForEmptyEventLoop) waitForEmptyLoop(baseline).then(finish);
+          else finish();
         };
         context.done = callback;
         context.succeed = (v) => callback(null, v);
         context.fail = (e) => callback(e ?? new Error('handled'));
         const ret = handler(event, context, callback);
-        if (ret && typeof ret.then === 'function') ret.then((v) => callback(null, v), (e) => callback(e ?? new Error('undefined')));
+        if (ret && typeof ret.then === 'function') {
+          // an async handler's result is sent at once: AWS only waits for callback handlers
+          ret.then((v) => ((context.callbackWaitsForEmptyEventLoop = false), callback(null, v)), (e) => ((context.callbackWaitsForEmptyEventLoop = false), callback(e ?? new Error('undefined'))));
+        }
       });
     } catch (e) {
       failed = true;
@@ -347,4 +357,22 @@ async function runStreaming(handler, id, next, context) {
   fs.writeSync(1, `\u0000NIMBUS_END ${id}\n`);
   req.end();
   await answered;
+}
+
+/** Counts of what keeps the event loop alive, by kind (the runtime's own handles included). */
+function activeResources() {
+  const counts = new Map();
+  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return counts;
+}
+
+async function waitForEmptyLoop(baseline) {
+  for (;;) {
+    await new Promise((r) => setImmediate(r));
+    const now = activeResources();
+    let busy = false;
+    for (const [kind, n] of now) if (n > (baseline.get(kind) ?? 0)) busy = true;
+    if (!busy) return;
+    await new Promise((r) => setTimeout(r, 1).unref());
+  }
 }

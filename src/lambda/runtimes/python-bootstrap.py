@@ -168,11 +168,16 @@ def main():
         try:
             event = json.loads(body) if body else None
             result = handler(event, context)
-            out = json.dumps(result)
             ok = True
         except Exception as e:
             record = error_record(e, request_id)
             ok = False
+        if ok:
+            try:
+                out = json.dumps(result)
+            except Exception as e:
+                record = {"errorMessage": "Unable to marshal response: {}".format(e), "errorType": "Runtime.MarshalError", "requestId": request_id, "stackTrace": []}
+                ok = False
         sys.stdout.flush()
         sys.stderr.flush()
         if ok:

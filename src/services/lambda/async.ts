@@ -86,6 +86,7 @@ const FUNCTION_ERROR_DELAYS = [60_000, 120_000];
 const MAX_THROTTLE_DELAY = 300_000;
 const DEFAULT_MAX_AGE_S = 21600;
 const DEFAULT_RETRIES = 2;
+const SCALE_OUT_AFTER_MS = 100;
 
 export class AsyncQueue {
   private readonly db: Db;
@@ -94,6 +95,7 @@ export class AsyncQueue {
   private inFlight = 0;
   private readonly perFunction = new Map<string, number>();
   private timer?: TimerHandle;
+  private scaleTimer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private pumping = false;
   private pumpAgain = false;
@@ -110,7 +112,8 @@ export class AsyncQueue {
     const p = (sql: string) => this.db.prepare(sql);
     this.s = {
       insert: p('INSERT INTO lambda_async_events (account_id, region, request_id, seq, function_name, qualifier, payload, enqueued_at, next_at, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      due: p('SELECT * FROM lambda_async_events WHERE running = 0 AND next_at <= ? ORDER BY next_at, seq LIMIT ?'),
+      due: p('SELECT account_id, region, request_id, function_name, next_at FROM lambda_async_events WHERE running = 0 AND next_at <= ? ORDER BY next_at, seq LIMIT ?'),
+      get: p('SELECT * FROM lambda_async_events WHERE account_id = ? AND region = ? AND request_id = ?'),
       nextDue: p('SELECT MIN(next_at) AS at FROM lambda_async_events WHERE running = 0'),
       claim: p('UPDATE lambda_async_events SET running = 1, attempts = attempts + ? WHERE account_id = ? AND region = ? AND request_id = ? AND running = 0'),
       reschedule: p('UPDATE lambda_async_events SET running = 0, next_at = ? WHERE account_id = ? AND region = ? AND request_id = ?'),
@@ -128,7 +131,7 @@ export class AsyncQueue {
     }
     this.seq = (this.s.maxSeq.get() as { m: number }).m;
     this.maxConcurrent = opts.maxConcurrent ?? 8;
-    this.maxPerFunction = opts.maxPerFunction ?? 1;
+    this.maxPerFunction = opts.maxPerFunction ?? 4;
     this.kick();
   }
 
@@ -171,6 +174,7 @@ export class AsyncQueue {
   close(): void {
     this.closed = true;
     this.timer?.cancel();
+    if (this.scaleTimer) clearTimeout(this.scaleTimer);
   }
 
   private hasDue(): boolean {
@@ -199,18 +203,26 @@ export class AsyncQueue {
   private pump(): void {
     if (this.closed) return;
     const now = this.opts.deps.clock.now();
+    let waitingToScale = false;
     while (this.inFlight < this.maxConcurrent) {
-      const rows = this.s.due.all(now, 256) as AsyncEvent[];
+      const rows = this.s.due.all(now, 256) as Pick<AsyncEvent, 'account_id' | 'region' | 'request_id' | 'function_name' | 'next_at'>[];
       let started = 0;
-      for (const ev of rows) {
+      for (const due of rows) {
         if (this.inFlight >= this.maxConcurrent) break;
-        const key = fnKey(ev);
-        if ((this.perFunction.get(key) ?? 0) >= this.maxPerFunction) continue;
-        if (this.s.claim.run(1, ev.account_id, ev.region, ev.request_id).changes !== 1) continue;
-        ev.attempts += 1;
+        const key = fnKey(due);
+        const running = this.perFunction.get(key) ?? 0;
+        if (running >= this.maxPerFunction) continue;
+        // A function's events share its warm environment while they keep up; another
+        // environment starts only for events that have waited (as Lambda scales out on backlog).
+        if (running > 0 && now - due.next_at < SCALE_OUT_AFTER_MS) {
+          waitingToScale = true;
+          continue;
+        }
+        if (this.s.claim.run(1, due.account_id, due.region, due.request_id).changes !== 1) continue;
+        const ev = this.s.get.get(due.account_id, due.region, due.request_id) as AsyncEvent;
         started++;
         this.inFlight++;
-        this.perFunction.set(key, (this.perFunction.get(key) ?? 0) + 1);
+        this.perFunction.set(key, running + 1);
         this.execute(ev).finally(() => {
           this.inFlight--;
           const n = (this.perFunction.get(key) ?? 1) - 1;
@@ -220,6 +232,13 @@ export class AsyncQueue {
         });
       }
       if (!started || rows.length < 256) break;
+    }
+    if (waitingToScale && !this.scaleTimer) {
+      this.scaleTimer = setTimeout(() => {
+        this.scaleTimer = undefined;
+        this.kick();
+      }, SCALE_OUT_AFTER_MS);
+      this.scaleTimer.unref();
     }
     this.armTimer();
     if (!this.inFlight && !this.hasDue()) {
@@ -349,6 +368,6 @@ export class AsyncQueue {
   }
 }
 
-function fnKey(ev: AsyncEvent): string {
+function fnKey(ev: Pick<AsyncEvent, 'account_id' | 'region' | 'function_name'>): string {
   return `${ev.account_id}/${ev.region}/${ev.function_name}`;
 }

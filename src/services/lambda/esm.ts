@@ -27,7 +27,7 @@ import type {
   UpdateEventSourceMappingRequest,
 } from '../../generated/lambda.js';
 import { InvalidParameterValueException, ResourceConflictException, ResourceInUseException, ResourceNotFoundException } from '../../generated/lambda.js';
-import { matchesPattern, checkFilterPolicy } from '../sns/filter-policy.js';
+import { matchesPattern, checkEventPattern } from '../sns/filter-policy.js';
 import { parseQueueArn, queueUrlFromArn } from '../sqs/urls.js';
 import type { ServiceDeps } from '../types.js';
 
@@ -157,7 +157,7 @@ export class EventSourceMappings {
     }
     for (const f of input.FilterCriteria?.Filters ?? []) {
       try {
-        checkFilterPolicy(JSON.parse(f.Pattern ?? ''), 'MessageBody');
+        checkEventPattern(JSON.parse(f.Pattern ?? ''));
       } catch {
         throw new InvalidParameterValueException(`Invalid filter pattern definition.`, { Type: 'User' });
       }

@@ -21,6 +21,11 @@
 //     partial or a full ARN (possibly qualified); throws ResourceNotFoundException (or
 //     ResourceConflictException for a function that is not Active) exactly as AWS words them.
 //   urlTarget(urlId) -> the function URL config, or undefined.
+//
+// Other services (SNS, S3, event source mappings) call invoker.invokeEvent(scope, name,
+// qualifier, payload, { hops }) or invoker.invokeSync(...); `hops` is the call chain's length,
+// read with hopsOfTrace(<X-Amzn-Trace-Id / AWSTraceHeader>) where the event carries one, so
+// recursive loops stop after 16 hops as on AWS.
 import crypto from 'node:crypto';
 import type { RequestContext } from '../../core/context.js';
 import type { ServiceDeps } from '../types.js';

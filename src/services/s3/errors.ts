@@ -56,3 +56,6 @@ export const methodNotAllowed = (headers: Record<string, string>, method: string
 export const invalidStorageClass = () => err('InvalidStorageClass', 400, 'The storage class you specified is not valid');
 export const accessForbidden = (message: string, method: string) => err('AccessForbidden', 403, message, { Method: method, ResourceType: 'OBJECT' });
 export const noSuchStoredConfig = (code: string, message: string, bucket: string) => err(code, 404, message, { BucketName: bucket });
+export const metadataTooLarge = (size: number) => err('MetadataTooLarge', 400, 'Your metadata headers exceed the maximum allowed metadata size.', { Size: size, MaxSizeAllowed: 2048 });
+export const invalidObjectState = (message: string, storageClass: string) => err('InvalidObjectState', 403, message, { StorageClass: storageClass });
+export const entityTooSmallForPolicy = (proposed: number, min: number) => err('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: proposed, MinSizeAllowed: min });

@@ -1,7 +1,11 @@
 // S3 for serverless apps: buckets, objects, versions, multipart uploads and event notifications.
 // The provider is in provider.ts; this module adds the hooks the pipeline calls for CORS.
 import { ServiceError } from '../../core/errors.js';
+import { Readable } from 'node:stream';
+import type { RequestContext } from '../../core/context.js';
+import type { WireRequest, WireResponse } from '../../protocols/types.js';
 import type { ServiceModule } from '../types.js';
+import { formBoundary, readForm } from './post-object.js';
 import { S3Provider } from './provider.js';
 
 export { S3Provider } from './provider.js';
@@ -22,6 +26,28 @@ export const createProvider: ServiceModule['createProvider'] = (deps) => {
 export function corsPreflight(bucket: string, origin: string | undefined, method: string | undefined, headers?: string | string[], provider: S3Provider | undefined = active): { status: number; headers: Record<string, string> } {
   if (!provider) throw new ServiceError('AccessForbidden', 'CORSResponse: Bucket not found', { status: 403 });
   return provider.corsPreflight(bucket, origin, method, headers);
+}
+
+/**
+ * For the pipeline: a browser-based upload, `POST /{bucket}` (path-style, after
+ * toPathStyle) with `Content-Type: multipart/form-data`, which no model operation describes.
+ * Pass the body unbuffered as `req.stream`. Returns the response to send, or throws a
+ * ServiceError to render as S3 XML (the rest-xml codec's serializeError).
+ */
+export async function handlePostObject(req: WireRequest, ctx: RequestContext, provider: S3Provider | undefined = active): Promise<WireResponse> {
+  if (!provider) throw new ServiceError('ServiceUnavailable', 'S3 is not started.', { status: 503 });
+  const segments = req.rawPath.split('/').filter(Boolean);
+  if (segments.length !== 1) throw new ServiceError('MethodNotAllowed', 'The specified method is not allowed against this resource.', { status: 405, fields: { Method: 'POST', ResourceType: 'OBJECT' } });
+  const bucket = decodeURIComponent(segments[0]);
+  const source = req.stream ?? Readable.from([req.body]);
+  let form;
+  try {
+    form = await readForm(source, formBoundary(req.headers['content-type']));
+  } catch (e) {
+    source.resume();
+    throw e;
+  }
+  return provider.PostObject(bucket, form, ctx);
 }
 
 /** For the pipeline: CORS headers to add to an actual request's response (empty when none apply). */

@@ -237,6 +237,8 @@ export interface ObjectEvent {
   eTag?: string;
   versionId?: string;
   sequencer: string;
+  /** ObjectRestore:Completed: until when the restored copy is kept, and the archive's class */
+  restore?: { expiry: number; storageClass: string };
 }
 
 export function eventRecord(e: ObjectEvent, configurationId: string): Record<string, unknown> {
@@ -261,6 +263,9 @@ export function eventRecord(e: ObjectEvent, configurationId: string): Record<str
       bucket: { name: e.bucket, ownerIdentity: { principalId: e.ownerPrincipalId }, arn: `arn:${e.partition}:s3:::${e.bucket}` },
       object,
     },
+    ...(e.restore
+      ? { glacierEventData: { restoreEventData: { lifecycleRestorationExpiryTime: new Date(e.restore.expiry).toISOString(), lifecycleRestoreStorageClass: e.restore.storageClass } } }
+      : {}),
   };
 }
 

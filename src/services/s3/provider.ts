@@ -12,11 +12,15 @@ import { S3Store, type BucketRow, type NewObject, type ObjectRow, type UploadRow
 import * as E from './errors.js';
 import { CHECKSUM_ALGORITHMS, DIGEST_BYTES, createHasher, crc32Combine, isChecksumAlgorithm, type ChecksumAlgorithm, type Hasher } from './checksums.js';
 import { checkConditions, isValidBucketName, parseRange, parseTaggingHeader, readChunks, urlEncodeKey, validateTags, type Chunk } from './objects.js';
+import { checkPolicy, parseTaggingField, type PostForm } from './post-object.js';
 import { deliverEvent, deliverTestEvent, normalizeConfiguration, validateDestinations, type Delivery, type ObjectEvent } from './notifications.js';
 
 const GiB = 1024 * 1024 * 1024;
 const MAX_OBJECT_SIZE = 5 * GiB;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** Storage classes whose objects must be restored before they can be read. */
+const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+const DAY = 24 * 60 * 60 * 1000;
 const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'SNOW', 'EXPRESS_ONEZONE']);
 /** Content headers stored with an object and returned on GET/HEAD, by member name. */
 const CONTENT_MEMBERS = ['ContentType', 'ContentEncoding', 'ContentDisposition', 'ContentLanguage', 'CacheControl', 'Expires', 'WebsiteRedirectLocation', 'ServerSideEncryption', 'SSEKMSKeyId', 'BucketKeyEnabled'] as const;
@@ -135,7 +139,7 @@ export class S3Provider implements S3.S3Api {
     return row;
   }
 
-  private emit(b: BucketRow, ctx: RequestContext, eventName: string, obj: { key: string; size?: number; etag?: string; versionId?: string }): void {
+  private emit(b: BucketRow, ctx: RequestContext, eventName: string, obj: { key: string; size?: number; etag?: string; versionId?: string; restore?: { expiry: number; storageClass: string } }): void {
     if (!b.notification) return;
     const config = JSON.parse(b.notification) as S3.NotificationConfiguration;
     if (!config.QueueConfigurations && !config.TopicConfigurations && !config.LambdaFunctionConfigurations) return;
@@ -156,6 +160,7 @@ export class S3Provider implements S3.S3Api {
       eTag: obj.etag,
       versionId: obj.versionId !== undefined ? this.reportedVersion(b, obj.versionId) : undefined,
       sequencer: this.sequencer(),
+      restore: obj.restore,
     };
     // After the response: the provider returns first, the deliveries run on the next turn.
     const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => Promise.all(deliverEvent(config, event, this.delivery)));
@@ -176,6 +181,7 @@ export class S3Provider implements S3.S3Api {
     input: { ContentMD5?: string; ContentLength?: number; ChecksumAlgorithm?: string } & Record<string, unknown>,
     ctx: RequestContext,
     defaultAlgorithm?: string | null,
+    sizeRange?: { min: number; max: number },
   ): Promise<{ sha256: string; size: number; md5: string; checksum?: StoredChecksum }> {
     if (input.ContentLength !== undefined && input.ContentLength > MAX_OBJECT_SIZE) {
       if (body instanceof Readable) body.resume();
@@ -216,9 +222,10 @@ export class S3Provider implements S3.S3Api {
     const source = toReadable(body);
     let blob;
     try {
+      const max = Math.min(MAX_OBJECT_SIZE, sizeRange?.max ?? Infinity);
       blob = await this.deps.blobs.putStream(source, {
-        limit: MAX_OBJECT_SIZE,
-        tooLarge: () => E.entityTooLarge(MAX_OBJECT_SIZE + 1, MAX_OBJECT_SIZE),
+        limit: max,
+        tooLarge: () => E.entityTooLarge(max + 1, max),
         observe: hasher ? (c) => hasher.update(c) : undefined,
       });
     } catch (e) {
@@ -226,6 +233,7 @@ export class S3Provider implements S3.S3Api {
       throw E.incompleteBody();
     }
     if (input.ContentLength !== undefined && blob.size !== input.ContentLength) throw E.incompleteBody();
+    if (sizeRange && blob.size < sizeRange.min) throw E.entityTooSmallForPolicy(blob.size, sizeRange.min);
     if (expectedMd5) {
       const got = Buffer.from(blob.md5, 'hex');
       if (!got.equals(expectedMd5)) throw E.badDigest(input.ContentMD5!, got.toString('base64'));
@@ -261,6 +269,21 @@ export class S3Provider implements S3.S3Api {
     if (sc === undefined || sc === '') return 'STANDARD';
     if (!STORAGE_CLASSES.has(sc)) throw E.invalidStorageClass();
     return sc;
+  }
+
+  /** User metadata is limited to 2 KB: names and values, in UTF-8 bytes. */
+  private metadata(m: Record<string, string> | undefined): string {
+    const entries = Object.entries(m ?? {});
+    const size = entries.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? ''), 0);
+    if (size > 2048) throw E.metadataTooLarge(size);
+    return JSON.stringify(m ?? {});
+  }
+
+  /** Archived objects are readable only while a restored copy exists. */
+  private checkReadable(row: ObjectRow): void {
+    if (ARCHIVED.has(row.storage_class) && !((row.restore_expiry ?? 0) > this.now())) {
+      throw E.invalidObjectState("The operation is not valid for the object's storage class", row.storage_class);
+    }
   }
 
   private checkKey(key: string): void {
@@ -537,6 +560,7 @@ export class S3Provider implements S3.S3Api {
     const version = this.reportedVersion(b, row.version_id);
     if (version) out.VersionId = version;
     if (row.storage_class !== 'STANDARD') out.StorageClass = row.storage_class;
+    if (row.restore_expiry) out.Restore = `ongoing-request="false", expiry-date="${httpDate(row.restore_expiry)}"`;
     const tags = JSON.parse(row.tags) as S3.Tag[];
     if (tags.length) out.TagCount = tags.length;
     return out;
@@ -592,7 +616,8 @@ export class S3Provider implements S3.S3Api {
   }
 
   GetObject(input: S3.GetObjectRequest): S3.GetObjectOutput {
-    const { out, start, end, chunks } = this.readObject(input, 'GET');
+    const { row, out, start, end, chunks } = this.readObject(input, 'GET');
+    this.checkReadable(row);
     out.Body = readChunks(this.deps.blobs, chunks, start, end);
     return out as S3.GetObjectOutput;
   }
@@ -625,7 +650,16 @@ export class S3Provider implements S3.S3Api {
     return out;
   }
 
-  async PutObject(input: S3.PutObjectRequest, ctx: RequestContext): Promise<S3.PutObjectOutput> {
+  PutObject(input: S3.PutObjectRequest, ctx: RequestContext): Promise<S3.PutObjectOutput> {
+    return this.putObject(input, ctx, 'ObjectCreated:Put');
+  }
+
+  private async putObject(
+    input: S3.PutObjectRequest,
+    ctx: RequestContext,
+    eventName: string,
+    post?: { tags?: S3.Tag[]; sizeRange?: { min: number; max: number } },
+  ): Promise<S3.PutObjectOutput & { VersionId?: string }> {
     let b: BucketRow;
     try {
       b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
@@ -635,9 +669,18 @@ export class S3Provider implements S3.S3Api {
       if (input.Body instanceof Readable) input.Body.resume();
       throw e;
     }
-    const storageClass = this.storageClass(input.StorageClass);
-    const tags = parseTaggingHeader(input.Tagging);
-    const blob = await this.receive(input.Body, input as never, ctx);
+    let storageClass: string;
+    let tags: S3.Tag[];
+    let metadata: string;
+    try {
+      storageClass = this.storageClass(input.StorageClass);
+      tags = post?.tags ? validateTags(post.tags, 10) : parseTaggingHeader(input.Tagging);
+      metadata = this.metadata(input.Metadata);
+    } catch (e) {
+      if (input.Body instanceof Readable) input.Body.resume();
+      throw e;
+    }
+    const blob = await this.receive(input.Body, input as never, ctx, undefined, post?.sizeRange);
     const { versionId, replaceNull } = this.versionIdFor(b);
     const row = this.store.putVersion(
       {
@@ -652,7 +695,7 @@ export class S3Provider implements S3.S3Api {
         last_modified: this.nowSeconds(),
         chunks: JSON.stringify([[blob.sha256, blob.size]]),
         headers: JSON.stringify(this.contentHeaders(input)),
-        metadata: JSON.stringify(input.Metadata ?? {}),
+        metadata,
         tags: JSON.stringify(tags),
         storage_class: storageClass,
         checksum: blob.checksum ? JSON.stringify(blob.checksum) : null,
@@ -660,10 +703,77 @@ export class S3Provider implements S3.S3Api {
       },
       replaceNull,
     );
-    this.emit(b, ctx, 'ObjectCreated:Put', { key: row.key, size: row.size, etag: row.etag, versionId: row.version_id });
+    this.emit(b, ctx, eventName, { key: row.key, size: row.size, etag: row.etag, versionId: row.version_id });
     const out: Out = { ETag: quote(row.etag), ServerSideEncryption: 'AES256', ...this.checksumMembers(blob.checksum) };
     if (b.versioning === 'Enabled') out.VersionId = row.version_id;
     return out as S3.PutObjectOutput;
+  }
+
+  /**
+   * A browser-based (form) upload, read by handlePostObject in index.ts. Answers as S3 does:
+   * a 303 to success_action_redirect, or success_action_status 200/201 (with a PostResponse
+   * document) or 204 (the default); emits ObjectCreated:Post.
+   */
+  async PostObject(bucket: string, form: PostForm, ctx: RequestContext): Promise<{ status: number; headers: Record<string, string>; body?: string }> {
+    const drain = () => form.file?.stream.resume();
+    let input: S3.PutObjectRequest;
+    let sizeRange: { min: number; max: number } | undefined;
+    let tags: S3.Tag[] | undefined;
+    try {
+      this.bucket(bucket);
+      const f = form.fields;
+      if (f.key === undefined) throw E.invalidArgument("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", 'key', '');
+      if (!form.file) throw E.invalidArgument('POST requires exactly one file upload per request.', 'file', 0);
+      sizeRange = checkPolicy(f, bucket, this.now());
+      tags = parseTaggingField(f.tagging);
+      const metadata: Record<string, string> = {};
+      for (const [k, v] of Object.entries(f)) if (k.startsWith('x-amz-meta-')) metadata[k.slice('x-amz-meta-'.length)] = v;
+      input = {
+        Bucket: bucket,
+        Key: f.key.replace(/\$\{filename\}/g, form.file.filename),
+        Body: form.file.stream as never,
+        ContentType: f['content-type'],
+        CacheControl: f['cache-control'],
+        ContentDisposition: f['content-disposition'],
+        ContentEncoding: f['content-encoding'],
+        Expires: f.expires,
+        StorageClass: f['x-amz-storage-class'],
+        WebsiteRedirectLocation: f['x-amz-website-redirect-location'],
+        Metadata: metadata,
+      };
+      for (const a of CHECKSUM_ALGORITHMS) {
+        const v = f[`x-amz-checksum-${a.toLowerCase()}`];
+        if (v !== undefined) (input as unknown as Record<string, string>)[`Checksum${a}`] = v;
+      }
+    } catch (e) {
+      drain();
+      throw e;
+    }
+    const out = await this.putObject(input, ctx, 'ObjectCreated:Post', { tags, sizeRange });
+    const location = `${ctx.endpoint}/${bucket}/${input.Key.split('/').map(encodeURIComponent).join('/')}`;
+    const headers: Record<string, string> = { ETag: out.ETag!, Location: location, 'x-amz-server-side-encryption': 'AES256' };
+    if (out.VersionId) headers['x-amz-version-id'] = out.VersionId;
+    const f = form.fields;
+    const redirect = f.success_action_redirect ?? f.redirect;
+    if (redirect) {
+      try {
+        const url = new URL(redirect);
+        url.searchParams.set('bucket', bucket);
+        url.searchParams.set('key', input.Key);
+        url.searchParams.set('etag', out.ETag!);
+        return { status: 303, headers: { ...headers, Location: url.toString() } };
+      } catch {
+        // S3 ignores a redirect that is not a URL and answers with the status instead.
+      }
+    }
+    const status = f.success_action_status === '200' ? 200 : f.success_action_status === '201' ? 201 : 204;
+    if (status !== 201) return { status, headers };
+    const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    return {
+      status,
+      headers: { ...headers, 'Content-Type': 'application/xml' },
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${esc(location)}</Location><Bucket>${esc(bucket)}</Bucket><Key>${esc(input.Key)}</Key><ETag>${esc(out.ETag!)}</ETag></PostResponse>`,
+    };
   }
 
   DeleteObject(input: S3.DeleteObjectRequest, ctx: RequestContext): S3.DeleteObjectOutput {
@@ -763,6 +873,7 @@ export class S3Provider implements S3.S3Api {
     }
     const b = this.bucket(bucket);
     const row = this.findObject(b, key, versionId, 'GET');
+    this.checkReadable(row);
     return { b, row, chunks: JSON.parse(row.chunks) as Chunk[] };
   }
 
@@ -820,7 +931,7 @@ export class S3Provider implements S3.S3Api {
         last_modified: this.nowSeconds(),
         chunks: JSON.stringify(chunks),
         headers: directive === 'REPLACE' ? JSON.stringify(this.contentHeaders(input)) : src.row.headers,
-        metadata: directive === 'REPLACE' ? JSON.stringify(input.Metadata ?? {}) : src.row.metadata,
+        metadata: directive === 'REPLACE' ? this.metadata(input.Metadata) : src.row.metadata,
         tags: tagging === 'REPLACE' ? JSON.stringify(parseTaggingHeader(input.Tagging)) : src.row.tags,
         storage_class: storageClass,
         checksum: checksum ? JSON.stringify(checksum) : null,
@@ -837,6 +948,27 @@ export class S3Provider implements S3.S3Api {
     if (srcVersion) out.CopySourceVersionId = srcVersion;
     if (b.versioning === 'Enabled') out.VersionId = row.version_id;
     return out as S3.CopyObjectOutput;
+  }
+
+  /**
+   * Restores an archived object. S3 takes minutes to hours; Nimbus completes at once (both
+   * ObjectRestore:Post and ObjectRestore:Completed fire) so tests need not wait. The copy is
+   * kept for Days, until midnight UTC after that, as on S3.
+   */
+  RestoreObject(input: S3.RestoreObjectRequest, ctx: RequestContext): S3.RestoreObjectOutput {
+    const b = this.bucket(input.Bucket, input.ExpectedBucketOwner);
+    const row = this.findObject(b, input.Key, input.VersionId, 'POST');
+    if (!ARCHIVED.has(row.storage_class)) throw E.invalidObjectState("Restore is not allowed for the object's current storage class", row.storage_class);
+    const days = input.RestoreRequest?.Days;
+    if (days === undefined || days < 1) throw E.malformedXml();
+    const expiry = Math.ceil((this.now() + days * DAY) / DAY) * DAY;
+    const already = (row.restore_expiry ?? 0) > this.now();
+    this.store.setRestoreExpiry(b.name, row.key, row.version_id, expiry);
+    if (already) return { StatusCode: 200 };
+    const obj = { key: row.key, size: row.size, etag: row.etag, versionId: row.version_id };
+    this.emit(b, ctx, 'ObjectRestore:Post', obj);
+    this.emit(b, ctx, 'ObjectRestore:Completed', { ...obj, restore: { expiry, storageClass: row.storage_class } });
+    return { StatusCode: 202 };
   }
 
   // ---------------------------------------------------------------- tagging
@@ -1090,7 +1222,7 @@ export class S3Provider implements S3.S3Api {
       region: ctx.region,
       initiated: this.nowSeconds(),
       headers: JSON.stringify(this.contentHeaders(input)),
-      metadata: JSON.stringify(input.Metadata ?? {}),
+      metadata: this.metadata(input.Metadata),
       tags: JSON.stringify(tags),
       storage_class: storageClass,
       checksum_algorithm: algorithm ?? null,

@@ -78,6 +78,8 @@ const MIGRATIONS = [
   // Configurations Nimbus stores and returns but does not act on (public access block,
   // lifecycle, website), as a JSON object keyed by configuration name.
   `ALTER TABLE s3_buckets ADD COLUMN stored_configs TEXT NOT NULL DEFAULT '{}';`,
+  // Until when a restored copy of an archived (GLACIER, DEEP_ARCHIVE) object is readable.
+  `ALTER TABLE s3_objects ADD COLUMN restore_expiry INTEGER;`,
 ];
 
 export interface BucketRow {
@@ -116,6 +118,7 @@ export interface ObjectRow {
   storage_class: string;
   checksum: string | null;
   parts_count: number | null;
+  restore_expiry?: number | null;
 }
 
 export interface UploadRow {
@@ -143,7 +146,7 @@ export interface PartRow {
   checksum: string | null;
 }
 
-export type NewObject = Omit<ObjectRow, 'seq' | 'is_latest'>;
+export type NewObject = Omit<ObjectRow, 'seq' | 'is_latest' | 'restore_expiry'>;
 
 export class S3Store {
   private seq: number;
@@ -215,6 +218,10 @@ export class S3Store {
       const next = this.stmts.newestVersion.get(bucket, key) as { version_id: string } | undefined;
       if (next) this.stmts.setLatest.run(bucket, key, next.version_id);
     })();
+  }
+
+  setRestoreExpiry(bucket: string, key: string, versionId: string, expiry: number): void {
+    this.db.prepare('UPDATE s3_objects SET restore_expiry = ? WHERE bucket = ? AND key = ? AND version_id = ?').run(expiry, bucket, key, versionId);
   }
 
   setTags(bucket: string, key: string, versionId: string, tags: string): void {

@@ -55,7 +55,6 @@ const MIGRATIONS = [
      head INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX sqs_messages_due ON sqs_messages (queue_id, visible_at, seq);
-   CREATE INDEX sqs_messages_order ON sqs_messages (queue_id, seq);
    CREATE INDEX sqs_messages_age ON sqs_messages (queue_id, enqueued_at);
    CREATE INDEX sqs_messages_group ON sqs_messages (queue_id, group_id, seq) WHERE group_id IS NOT NULL;
    CREATE INDEX sqs_messages_heads ON sqs_messages (queue_id, visible_at, seq) WHERE head = 1;
@@ -68,6 +67,9 @@ const MIGRATIONS = [
      PRIMARY KEY (queue_id, dedup_key)
    ) WITHOUT ROWID;`,
 ];
+
+/** A send whose queue was deleted between the request and its commit. */
+export class QueueGone extends Error {}
 
 /** FIFO deduplication interval (AWS: 5 minutes). */
 export const DEDUP_WINDOW_MS = 5 * 60 * 1000;
@@ -362,6 +364,7 @@ export class QueueEngine {
       this.db.transaction(() => {
         for (const b of batch) {
           try {
+            if (!this.s.queueById.get(b.q.id)) throw new QueueGone();
             // a nested transaction is a savepoint: one failing send does not undo the others
             results.push(this.db.transaction(() => this.insertMessages(b.q, b.messages))());
           } catch (e) {

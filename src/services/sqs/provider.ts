@@ -9,7 +9,7 @@ import { ServiceError } from '../../core/errors.js';
 import type { ServiceDeps } from '../types.js';
 import * as G from '../../generated/sqs.js';
 import { md5Hex, md5OfAttributes, type AttributeValue } from './md5.js';
-import { decodeReceiptHandle, sequenceNumber, QueueEngine, type NewMessage, type Queue, type ReceivedMessage, type Redrive } from './engine.js';
+import { decodeReceiptHandle, sequenceNumber, QueueEngine, QueueGone, type NewMessage, type Queue, type ReceivedMessage, type Redrive } from './engine.js';
 import { parseQueueArn, parseQueueUrl, queueUrl } from './urls.js';
 import { MoveTasks } from './moves.js';
 
@@ -525,7 +525,7 @@ export class SqsProvider implements G.SqsApi {
   async SendMessage(input: G.SendMessageRequest, ctx: RequestContext): Promise<G.SendMessageResult> {
     const q = this.resolve(input.QueueUrl, ctx);
     const m = this.checkMessage(q, input, ctx);
-    const [r] = await this.engine.sendDurably(q, [m]);
+    const [r] = await this.engine.sendDurably(q, [m]).catch(rethrowGone);
     const out: G.SendMessageResult = { MD5OfMessageBody: m.md5Body, MessageId: r.messageId };
     if (m.md5Attributes) out.MD5OfMessageAttributes = m.md5Attributes;
     if (m.md5SystemAttributes) out.MD5OfMessageSystemAttributes = m.md5SystemAttributes;
@@ -566,7 +566,7 @@ export class SqsProvider implements G.SqsApi {
         Failed.push(batchFailure(e.Id, err));
       }
     }
-    const results = accepted.length ? await this.engine.sendDurably(q, accepted.map((a) => a.m)) : [];
+    const results = accepted.length ? await this.engine.sendDurably(q, accepted.map((a) => a.m)).catch(rethrowGone) : [];
     const Successful = accepted.map(({ id, m }, i): G.SendMessageBatchResultEntry => {
       const r: G.SendMessageBatchResultEntry = { Id: id, MessageId: results[i].messageId, MD5OfMessageBody: m.md5Body };
       if (m.md5Attributes) r.MD5OfMessageAttributes = m.md5Attributes;
@@ -614,6 +614,7 @@ export class SqsProvider implements G.SqsApi {
         return this.receiveResult(q, got, systemNames, attributeNames);
       }
       await this.engine.waitForMessages(q.id, deadline);
+      if (this.engine.isClosed) return {};
       const again = this.engine.getQueue(q.accountId, q.region, q.name);
       if (!again || again.id !== q.id) return {};
       q = again;
@@ -638,6 +639,7 @@ export class SqsProvider implements G.SqsApi {
         return got.map((m) => this.toMessage(q!, m, new Set(['All']), ['All']));
       }
       await this.engine.waitForMessages(q.id, deadline, opts.signal);
+      if (this.engine.isClosed) return [];
       const again = this.engine.getQueueByArn(queueArn);
       if (!again || again.id !== q.id) return undefined;
       q = again;
@@ -816,6 +818,10 @@ function selectAttributes(attrs: Record<string, G.MessageAttributeValue>, names:
     if (hit) out[k] = attrs[k];
   }
   return Object.keys(out).length ? out : undefined;
+}
+
+function rethrowGone(e: unknown): never {
+  throw e instanceof QueueGone ? queueDoesNotExist() : e;
 }
 
 function batchFailure(id: string, err: unknown): G.BatchResultErrorEntry {
