@@ -2,6 +2,16 @@
 // reuse, cold starts (reported as Init Duration), retirement after code or configuration
 // changes, idle expiry, provisioned concurrency, and the invocation log (START ... REPORT).
 // It knows no wire protocol and no service: the invoker hands it a FunctionSnapshot.
+//
+// Where it departs from AWS (runtimes are local processes, not microVMs):
+//   - no filesystem isolation: the task root, /opt and /tmp are private folders named by
+//     LAMBDA_TASK_ROOT, the runtimes' search paths (NODE_PATH, PYTHONPATH, PATH,
+//     LD_LIBRARY_PATH) and TMPDIR; code that hard-codes "/tmp/x" or "/opt/x" reaches the host's;
+//   - memory is enforced for Node.js only (V8's heap limit); EphemeralStorage and
+//     Architectures are not enforced; the local node and python3 run whatever version the
+//     function names (the difference is logged once);
+//   - credentials are placeholders (Nimbus accepts any signature), the access key naming the
+//     function's account.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +25,10 @@ import { CodeCache } from './code.js';
 import { Environment, type RuntimeResult } from './environment.js';
 import {
   NodeSparePool,
+  PythonSparePool,
   killTree,
+  localPython,
+  probePython,
   nimbusNodeModules,
   pythonBootstrap,
   runtimeDir,
@@ -54,6 +67,7 @@ export class LambdaEngine {
   private readonly workDir: string;
   private readonly ownsWorkDir: boolean;
   private readonly spares: NodeSparePool;
+  private readonly pythonSpares: PythonSparePool;
   private readonly children = new Set<ChildProcess>();
   private readonly warned = new Set<string>();
   private closed = false;
@@ -67,6 +81,7 @@ export class LambdaEngine {
     this.code = new CodeCache(path.join(this.workDir, 'code'), nimbusNodeModules);
     fs.mkdirSync(path.join(this.workDir, 'tmp'), { recursive: true });
     this.spares = new NodeSparePool(opts.nodeSpares ?? 1, (p) => this.track(p));
+    this.pythonSpares = new PythonSparePool((opts.nodeSpares ?? 1) > 0, (p) => this.track(p));
     // Runtimes never outlive Nimbus, even when it exits without calling close().
     process.once('exit', this.exitHook);
   }
@@ -110,6 +125,12 @@ export class LambdaEngine {
       env.pendingLines = [];
     }
     env.coldStartReported = true;
+    if (env.state !== 'ready') {
+      // the runtime died right after init, before it could take the event
+      pool.envs.delete(env);
+      const payload = Buffer.from(JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${params.requestId} Error: Runtime exited without providing a reason` }));
+      return this.outcomeOf(env, params, { payload, error: { type: 'Runtime.ExitError' }, durationMs: 0, lines: [] }, initLines, cold);
+    }
     const result = await env.invoke(params);
     env.lastUsed = this.opts.clock.now();
     const outcome = this.outcomeOf(env, params, result, initLines, cold);
@@ -152,6 +173,7 @@ export class LambdaEngine {
   async close(): Promise<void> {
     this.closed = true;
     this.spares.close();
+    this.pythonSpares.close();
     for (const pool of this.pools.values()) for (const env of pool.envs) env.stop();
     this.pools.clear();
     for (const c of this.children) killTree(c);
@@ -206,6 +228,7 @@ export class LambdaEngine {
     p.once('exit', () => this.children.delete(p));
     // A runtime's pipes must never hold Nimbus's event loop open.
     p.unref();
+    (p.stdin as unknown as { unref?: () => void })?.unref?.();
     (p.stdout as unknown as { unref?: () => void })?.unref?.();
     (p.stderr as unknown as { unref?: () => void })?.unref?.();
     (p.channel as unknown as { unref?: () => void })?.unref?.();
@@ -213,6 +236,8 @@ export class LambdaEngine {
 
   private async startEnvironment(fn: FunctionSnapshot, pool: VersionPool, provisioned: boolean): Promise<Environment> {
     const family = runtimeFamily(fn.runtime);
+    // Not at start-up (it would compete with it): the first environment of any kind looks for python3.
+    if (family !== 'python') probePython();
     const now = new Date(this.opts.clock.now());
     const streamId = crypto.randomBytes(16).toString('hex');
     // AWS names streams "YYYY/MM/DD/[<version>]<32 hex>".
@@ -226,7 +251,15 @@ export class LambdaEngine {
     const runtimeApi = await env.listen();
     const initLines: LogEvent[] = [];
     const t = this.opts.clock.now();
-    initLines.push({ timestamp: t, message: `INIT_START Runtime Version: ${runtimeVersionName(fn.runtime)}\tRuntime Version ARN: arn:aws:lambda:${fn.region}::runtime:${crypto.createHash('sha256').update(fn.runtime).digest('hex')}` });
+    const runtimeVersion = runtimeVersionName(fn.runtime);
+    const runtimeVersionArn = `arn:aws:lambda:${fn.region}::runtime:${crypto.createHash('sha256').update(fn.runtime).digest('hex')}`;
+    initLines.push({
+      timestamp: t,
+      message:
+        fn.logFormat === 'JSON'
+          ? platformRecord(t, 'platform.initStart', { initializationType: provisioned ? 'provisioned-concurrency' : 'on-demand', phase: 'init', runtimeVersion, runtimeVersionArn })
+          : `INIT_START Runtime Version: ${runtimeVersion}\tRuntime Version ARN: ${runtimeVersionArn}`,
+    });
     const mismatch = versionMismatch(fn.runtime);
     if (mismatch && !this.warned.has(fn.functionArn + fn.runtime)) {
       this.warned.add(fn.functionArn + fn.runtime);
@@ -252,8 +285,14 @@ export class LambdaEngine {
       this.spares.want(fn.memorySize);
       proc.send({ runtimeApi, taskRoot: code.taskRoot, handler: fn.handler, env: vars });
     } else if (family === 'python') {
-      proc = spawn('python3', ['-u', pythonBootstrap], { env: vars, cwd: code.taskRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      this.track(proc);
+      const spare = this.pythonSpares.claim();
+      if (spare) {
+        proc = spare;
+        spare.stdin?.end(JSON.stringify({ env: vars, taskRoot: code.taskRoot }) + '\n');
+      } else {
+        proc = spawn(localPython().executable, ['-u', pythonBootstrap], { env: vars, cwd: code.taskRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        this.track(proc);
+      }
     } else if (family === 'provided') {
       // AWS looks for the bootstrap in the task root, then in /opt.
       const candidates = [path.join(code.taskRoot, 'bootstrap'), path.join(code.optDir, 'bootstrap')];
@@ -281,8 +320,9 @@ export class LambdaEngine {
       return env;
     }
     env.attach(proc);
+    // A runtime that dies between invocations leaves the pool (a claimed one leaves on release).
     env.onExitOnce(() => {
-      if (env.provisioned && !this.closed && !env.retiring) pool.envs.delete(env);
+      if (!env.claimed) pool.envs.delete(env);
     });
     return env;
   }
@@ -345,7 +385,8 @@ export class LambdaEngine {
     const now = this.opts.clock.now();
     const startAt = now - Math.round(r.durationMs);
     const events: LogEvent[] = [...initLines];
-    events.push({ timestamp: startAt, message: `START RequestId: ${id} Version: ${fn.version}` });
+    const json = fn.logFormat === 'JSON';
+    events.push({ timestamp: startAt, message: json ? platformRecord(startAt, 'platform.start', { requestId: id, version: fn.version }) : `START RequestId: ${id} Version: ${fn.version}` });
     events.push(...r.lines);
     if (r.timedOut) {
       events.push({ timestamp: now, message: JSON.parse(r.payload.toString()).errorMessage });
@@ -357,14 +398,25 @@ export class LambdaEngine {
         // not JSON
       }
     }
-    events.push({ timestamp: now, message: `END RequestId: ${id}` });
     const billed = Math.max(1, Math.ceil(r.durationMs));
-    const mem = env.maxMemoryUsedMb();
-    let report = `REPORT RequestId: ${id}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${fn.memorySize} MB\tMax Memory Used: ${mem ?? 0} MB\t`;
-    if (cold && env.initDurationMs !== undefined) report += `Init Duration: ${env.initDurationMs.toFixed(2)} ms\t`;
-    if (r.timedOut) report += 'Status: timeout';
-    else if (r.error && /^Runtime\.(ExitError|OutOfMemory)$/.test(r.error.type)) report += 'Status: error\tError Type: ' + r.error.type;
-    events.push({ timestamp: now, message: report });
+    const mem = env.maxMemoryUsedMb() ?? 0;
+    const initMs = cold ? env.initDurationMs : undefined;
+    const crashed = !!r.error && /^Runtime\.(ExitError|OutOfMemory)$/.test(r.error.type);
+    if (json) {
+      // With LoggingConfig.LogFormat=JSON, AWS writes the platform lines as JSON records.
+      const metrics: Record<string, number> = { durationMs: round2(r.durationMs), billedDurationMs: billed, memorySizeMB: fn.memorySize, maxMemoryUsedMB: mem };
+      if (initMs !== undefined) metrics.initDurationMs = round2(initMs);
+      const record: Record<string, unknown> = { requestId: id, metrics, status: r.timedOut ? 'timeout' : crashed ? 'error' : 'success' };
+      if (crashed) record.errorType = r.error!.type;
+      events.push({ timestamp: now, message: platformRecord(now, 'platform.report', record) });
+    } else {
+      events.push({ timestamp: now, message: `END RequestId: ${id}` });
+      let report = `REPORT RequestId: ${id}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${fn.memorySize} MB\tMax Memory Used: ${mem} MB\t`;
+      if (initMs !== undefined) report += `Init Duration: ${initMs.toFixed(2)} ms\t`;
+      if (r.timedOut) report += 'Status: timeout';
+      else if (crashed) report += 'Status: error\tError Type: ' + r.error!.type;
+      events.push({ timestamp: now, message: report });
+    }
     try {
       this.opts.onLog?.(fn, env.logStreamName, events);
     } catch (e) {
@@ -381,6 +433,14 @@ export class LambdaEngine {
       initDurationMs: cold ? env.initDurationMs : undefined,
     };
   }
+}
+
+function platformRecord(at: number, type: string, record: Record<string, unknown>): string {
+  return JSON.stringify({ time: new Date(at).toISOString(), type, record });
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 function poolKey(functionArn: string, version: string): string {

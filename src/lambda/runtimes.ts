@@ -1,7 +1,7 @@
 // How each runtime family starts: Nimbus's own Node.js and Python runtime clients (files next
 // to this module, in src/lambda/runtimes/), or the function's own `bootstrap` for the
 // provided/provided.al2/provided.al2023 (OS-only) runtimes. All of them then speak the Runtime API.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,13 +39,32 @@ export function nodeHeapMb(memorySize: number): number {
   return Math.max(16, Math.floor(memorySize * 0.9));
 }
 
-let pythonVersionCache: string | undefined | null = null;
-export function localPythonVersion(): string | undefined {
-  if (pythonVersionCache === null) {
-    const r = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8', timeout: 5000 });
-    pythonVersionCache = r.status === 0 ? r.stdout.trim() : undefined;
+let pythonInfo: { version?: string; executable: string } | undefined;
+/**
+ * The local python3: its version, and its real executable (spawned directly, which skips
+ * wrappers such as pyenv's shim script and saves a good part of a cold start).
+ */
+export function localPython(): { version?: string; executable: string } {
+  if (!pythonInfo) {
+    const r = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2]); print(sys.executable)'], { encoding: 'utf8', timeout: 10000 });
+    const [version, executable] = r.status === 0 ? r.stdout.trim().split('\n') : [];
+    pythonInfo = { version, executable: executable && fs.existsSync(executable) ? executable : 'python3' };
   }
-  return pythonVersionCache;
+  return pythonInfo;
+}
+
+/** Finds the local python3 in the background, so the first Python cold start does not wait for it. */
+export function probePython(): void {
+  if (pythonInfo) return;
+  execFile('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2]); print(sys.executable)'], { encoding: 'utf8', timeout: 10000 }, (err, stdout) => {
+    if (pythonInfo || err) return;
+    const [version, executable] = stdout.trim().split('\n');
+    pythonInfo = { version, executable: executable && fs.existsSync(executable) ? executable : 'python3' };
+  }).unref();
+}
+
+export function localPythonVersion(): string | undefined {
+  return localPython().version;
 }
 
 /** The line to log when the local interpreter is not the one the function's runtime names. */
@@ -144,5 +163,49 @@ export function killTree(p: ChildProcess): void {
     } catch {
       // already gone
     }
+  }
+}
+
+/**
+ * Python runtime processes started ahead of need (after the first Python function ran), so a
+ * cold start skips the interpreter's start-up; they receive their function on stdin.
+ */
+export class PythonSparePool {
+  private spare?: ChildProcess;
+  private wanted = false;
+  private closed = false;
+
+  constructor(
+    private readonly enabled: boolean,
+    private readonly onSpawn: (p: ChildProcess) => void,
+  ) {}
+
+  claim(): ChildProcess | undefined {
+    this.wanted = this.enabled;
+    const p = this.spare;
+    this.spare = undefined;
+    setTimeout(() => this.refill(), 50).unref();
+    return p && p.exitCode === null && p.signalCode === null ? p : undefined;
+  }
+
+  private refill(): void {
+    if (this.closed || !this.wanted || this.spare) return;
+    const p = spawn(localPython().executable, ['-u', pythonBootstrap], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: ':UTC', NIMBUS_SPARE: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.onSpawn(p);
+    p.stdin?.on('error', () => {});
+    this.spare = p;
+    p.once('exit', () => {
+      if (this.spare === p) this.spare = undefined;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.spare) killTree(this.spare);
+    this.spare = undefined;
   }
 }

@@ -128,7 +128,7 @@ function context(opts: AppOptions, req: IncomingMessage, wire: WireRequest, requ
 
 async function handle(opts: AppOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
-  const requestId = crypto.randomUUID();
+  let requestId: string = crypto.randomUUID();
   const wire = wireRequest(req);
   let service = '-';
   let operation = '-';
@@ -181,12 +181,22 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
 
   const def = found.service;
   service = def.name;
+  // S3's request ids are 16 upper-case hex digits, the same in x-amz-request-id and error documents.
+  if (service === 's3') requestId = requestId.replace(/-/g, '').slice(0, 16).toUpperCase();
   const codec = codecs.get(found.protocol) ?? (await importCodec(found.protocol));
   const ctx = context(opts, req, wire, requestId, auth, def.name);
   let model: ServiceModel | undefined;
   try {
     model = loadModel(def.name);
     if (def.name === 's3') Object.assign(wire, toPathStyle(wire));
+    const loaded = await opts.host.load(def.name);
+    if (loaded.module.intercept) {
+      const answered = await loaded.module.intercept(loaded.provider, { ...wire, stream: req }, ctx);
+      if (answered) {
+        finish(answered);
+        return;
+      }
+    }
     const bodyFirst = found.protocol === 'json' || found.protocol === 'query';
     let op: string | undefined;
     if (!bodyFirst) op = codec.resolveOperation(wire, model);
@@ -205,9 +215,10 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
     operation = ctx.operation = op;
     if (opts.log.enabled('debug') && wire.body.length) opts.log.debug(`${service} ${op} request body: ${wire.body.subarray(0, 4096).toString('utf8')}`);
     const input = codec.parse(wire, model, op);
-    const loaded = await opts.host.load(def.name);
     const output = await opts.host.invoke(loaded, op, input, ctx);
-    finish(codec.serialize(output, model, op, ctx));
+    const response = codec.serialize(output, model, op, ctx);
+    loaded.module.decorateResponse?.(loaded.provider, input, wire, response);
+    finish(response);
   } catch (e) {
     const err = asServiceError(e, opts.log);
     if (wire.stream && !wire.stream.readableEnded) wire.stream.resume();
@@ -281,8 +292,9 @@ function send(req: IncomingMessage, res: ServerResponse, requestId: string, serv
   const headers: Record<string, string | string[]> = { ...r.headers };
   const lower = new Set<string>();
   for (const k in headers) lower.add(k.toLowerCase());
-  if (!lower.has('x-amzn-requestid')) headers['x-amzn-RequestId'] = requestId;
-  if (!lower.has('x-amz-request-id')) headers['x-amz-request-id'] = service === 's3' ? requestId.replace(/-/g, '').slice(0, 16).toUpperCase() : requestId;
+  // S3 sends only x-amz-request-id (and x-amz-id-2); the other services send both id headers.
+  if (service !== 's3' && !lower.has('x-amzn-requestid')) headers['x-amzn-RequestId'] = requestId;
+  if (!lower.has('x-amz-request-id')) headers['x-amz-request-id'] = requestId;
   if (service === 's3' && !lower.has('x-amz-id-2')) headers['x-amz-id-2'] = Buffer.from(requestId).toString('base64');
   const noBody = req.method === 'HEAD' || r.status === 204 || r.status === 304;
   const body = r.body;
@@ -299,10 +311,10 @@ function send(req: IncomingMessage, res: ServerResponse, requestId: string, serv
     body.pipe(res);
     return;
   }
-  const buf = typeof body === 'string' ? Buffer.from(body) : body;
-  if (!lower.has('content-length')) headers['content-length'] = String(buf.length);
+  // A string body leaves with the header block in one write (node joins them); a Buffer is a second one.
+  if (!lower.has('content-length')) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
   res.writeHead(r.status, headers);
-  res.end(buf);
+  res.end(body);
 }
 
 export type { Codec };

@@ -79,6 +79,17 @@ export class ServiceHost {
     return this.invoke(loaded, operation, input as Record<string, unknown>, ctx);
   }
 
+  async quiesce(): Promise<void> {
+    for (const p of this.loaded.values()) {
+      try {
+        const l = await p;
+        await l.module.quiesce?.(l.provider);
+      } catch {
+        /* a service that failed to load has nothing to quiesce */
+      }
+    }
+  }
+
   async close(): Promise<void> {
     for (const p of this.loaded.values()) {
       try {

@@ -49,9 +49,13 @@ export async function startNimbus(config: Config, opts: { clock?: Clock; log?: L
     (closing ??= (async () => {
       // stop accepting, let in-flight requests finish, then stop services and close the store
       const stopped = new Promise<void>((r) => server.close(() => r()));
+      await services.quiesce();
+      // keep-alive connections become idle as their last response goes out: close them as they do
+      const idle = setInterval(() => server.closeIdleConnections(), 25);
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 10_000);
       await stopped;
+      clearInterval(idle);
       clearTimeout(force);
       await services.close();
       db.close();

@@ -50,6 +50,11 @@ export interface ServiceModule {
   createProvider(deps: ServiceDeps): Provider | Promise<Provider>;
   /** Maps ajv's findings to the service's own validation error. Default: Coral-style ValidationException. */
   validationError?(issues: ValidationIssue[], operation: string): ServiceError;
+  /**
+   * First step of a shutdown, while in-flight requests finish: ends waits that would hold them
+   * (SQS long polls) and stops background pollers. Close follows.
+   */
+  quiesce?(provider: Provider): Promise<void> | void;
   /** Stops timers, pollers and child processes on shutdown. */
   close?(provider: Provider): Promise<void> | void;
   /**
@@ -57,6 +62,14 @@ export interface ServiceModule {
    * certificate, developer endpoints): requests matched by the definition's `raw` patterns.
    */
   handleRaw?(provider: Provider, req: WireRequest, ctx: RequestContext): Promise<WireResponse>;
+  /**
+   * Answers requests the service serves outside its model's operations (S3's CORS preflight
+   * and browser form uploads), before the body is read (`req.stream` is the unread body).
+   * Undefined lets the request continue to its operation.
+   */
+  intercept?(provider: Provider, req: WireRequest, ctx: RequestContext): Promise<WireResponse | undefined>;
+  /** Adjusts an operation's successful response (S3 adds CORS headers to cross-origin requests). */
+  decorateResponse?(provider: Provider, input: Record<string, unknown>, req: WireRequest, response: WireResponse): void;
 }
 
 export interface ServiceDefinition {

@@ -325,3 +325,26 @@ test('callback handlers wait for the event loop unless callbackWaitsForEmptyEven
   assert.equal(body(py).errorType, 'Runtime.MarshalError');
   assert.match(body(py).errorMessage, /^Unable to marshal response: Object of type set is not JSON serializable/);
 });
+
+test('a runtime that dies between invocations is replaced by a cold start', async () => {
+  const fn = snapshot(blobs, { 'index.mjs': 'export const handler = async (e) => { if (e.die) setTimeout(() => process.exit(7), 20); return process.pid; };' });
+  const first = await invoke(fn, { die: true });
+  const pid = body(first);
+  for (let i = 0; i < 100 && engine.environments(fn.functionArn, '$LATEST').length; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(engine.environments(fn.functionArn, '$LATEST').length, 0);
+  const next = await invoke(fn, {});
+  assert.notEqual(body(next), pid);
+  assert.ok(next.initDurationMs !== undefined);
+});
+
+test('LogFormat JSON: application lines and platform records as JSON', async () => {
+  const fn = snapshot(blobs, { 'index.mjs': 'export const handler = async () => { console.warn("careful", { n: 1 }); return 1; };' }, { logFormat: 'JSON' });
+  const out = await invoke(fn);
+  const records = out.log.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(records.map((r) => r.type ?? r.level), ['platform.initStart', 'platform.start', 'WARN', 'platform.report']);
+  assert.equal(records[2].message, "careful { n: 1 }");
+  assert.match(records[2].requestId, /^[0-9a-f-]{36}$/);
+  assert.equal(records[3].record.status, 'success');
+  assert.equal(records[3].record.metrics.memorySizeMB, 128);
+  assert.ok(records[3].record.metrics.initDurationMs > 0);
+});

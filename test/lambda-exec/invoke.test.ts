@@ -220,3 +220,20 @@ test('function URL: RESPONSE_STREAM with an HttpResponseStream prelude; AWS_IAM 
   const otherOrigin = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/abc123/', rawQuery: '', headers: { origin: 'https://evil.example' }, body: Buffer.alloc(0) }, ctx());
   assert.equal(otherOrigin.headers['access-control-allow-origin'], undefined);
 });
+
+test('the account-level concurrency limit throttles with ConcurrentInvocationLimitExceeded', async () => {
+  const other = fakeDeps(clock);
+  const small = createInvoker({ deps: other.deps, nodeSpares: 0, accountConcurrency: 1, control: { resolve: (_s, name) => functions.get(name)! } });
+  try {
+    define('slowA', { 'index.mjs': 'export const handler = async () => { await new Promise(r => setTimeout(r, 300)); return "a"; };' });
+    define('slowB', { 'index.mjs': 'export const handler = async () => "b";' });
+    const a = small.Invoke({ FunctionName: 'slowA' }, ctx());
+    await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(small.Invoke({ FunctionName: 'slowB' }, ctx()), (e: ServiceError) => e.code === 'TooManyRequestsException' && e.fields.Reason === 'ConcurrentInvocationLimitExceeded');
+    assert.equal((await a).StatusCode, 200);
+    assert.equal(JSON.parse((await small.Invoke({ FunctionName: 'slowB' }, ctx())).Payload!.toString()), 'b');
+  } finally {
+    await small.close();
+    other.blobs.close();
+  }
+});

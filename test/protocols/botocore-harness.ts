@@ -5,9 +5,9 @@
 // (the operation, the parsed input with streamed bodies read out, the raw headers) and
 // answers with our serializer from a scripted provider. `boto3Calls` runs a batch of boto3
 // calls in one python process (python starts slowly; one process per test) and returns what
-// botocore parsed, so the whole client stack runs: handlers (Content-MD5/checksums,
-// encoding-type=url, Expect: 100-continue, virtual-host addressing), the serializer, the
-// retry-free parser. `awsCli` runs the aws CLI itself.
+// botocore parsed, so the whole client stack runs: its handlers (checksums, encoding-type=url,
+// Expect: 100-continue, virtual-host addressing), serializer and parser. `awsCli` runs the
+// aws CLI itself.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFile, spawnSync } from 'node:child_process';

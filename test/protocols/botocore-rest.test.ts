@@ -429,6 +429,65 @@ function s3Cases(style: string, config: Record<string, unknown>): Case[] {
       },
     },
     {
+      name: `${tag} PutBucketLifecycleConfiguration: Filter.And with tags, an ISO 8601 Date, flattened rules`,
+      call: s3(
+        'PutBucketLifecycleConfiguration',
+        {
+          Bucket: 'my-bucket',
+          LifecycleConfiguration: {
+            Rules: [
+              { ID: 'old', Status: 'Enabled', Filter: { And: { Prefix: 'logs/', Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] } }, Expiration: { Date: new Date('2027-01-01T00:00:00.000Z') } },
+              { ID: 'tmp', Status: 'Disabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } },
+            ],
+          },
+        },
+        config,
+      ),
+      check(r, rec) {
+        assert.equal(rec.op, 'PutBucketLifecycleConfiguration');
+        assert.deepEqual(rec.input!.LifecycleConfiguration, {
+          Rules: [
+            { ID: 'old', Status: 'Enabled', Filter: { And: { Prefix: 'logs/', Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] } }, Expiration: { Date: new Date('2027-01-01T00:00:00.000Z') } },
+            { ID: 'tmp', Status: 'Disabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } },
+          ],
+        });
+        assert.equal(r.ok.ResponseMetadata.HTTPStatusCode, 200);
+      },
+    },
+    {
+      name: `${tag} GetBucketLifecycleConfiguration`,
+      call: s3('GetBucketLifecycleConfiguration', { Bucket: 'my-bucket' }, config),
+      answer: () => ({ Rules: [{ ID: 'old', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Date: new Date('2027-01-01T00:00:00.000Z') } }], TransitionDefaultMinimumObjectSize: 'all_storage_classes_128K' }),
+      check(r) {
+        assert.deepEqual(r.ok.Rules, [{ ID: 'old', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Date: new Date('2027-01-01T00:00:00.000Z') } }]);
+        assert.equal(r.ok.TransitionDefaultMinimumObjectSize, 'all_storage_classes_128K');
+      },
+    },
+    {
+      name: `${tag} GetBucketCors: flattened rules of flattened lists`,
+      call: s3('GetBucketCors', { Bucket: 'my-bucket' }, config),
+      answer: () => ({ CORSRules: [{ AllowedOrigins: ['http://a', 'http://b'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 60 }] }),
+      check(r) {
+        assert.deepEqual(r.ok.CORSRules, [{ AllowedOrigins: ['http://a', 'http://b'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 60 }]);
+      },
+    },
+    {
+      name: `${tag} PutBucketVersioning / GetBucketVersioning (MfaDelete renamed)`,
+      call: s3('PutBucketVersioning', { Bucket: 'my-bucket', VersioningConfiguration: { Status: 'Enabled', MFADelete: 'Disabled' } }, config),
+      check(_r, rec) {
+        assert.deepEqual(rec.input!.VersioningConfiguration, { Status: 'Enabled', MFADelete: 'Disabled' });
+      },
+    },
+    {
+      name: `${tag} GetBucketVersioning`,
+      call: s3('GetBucketVersioning', { Bucket: 'my-bucket' }, config),
+      answer: () => ({ Status: 'Suspended', MFADelete: 'Disabled' }),
+      check(r) {
+        assert.equal(r.ok.Status, 'Suspended');
+        assert.equal(r.ok.MFADelete, 'Disabled');
+      },
+    },
+    {
       name: `${tag} PutBucketTagging: a checksummed XML payload`,
       call: s3('PutBucketTagging', { Bucket: 'my-bucket', Tagging: { TagSet: [{ Key: 'k', Value: 'v & w' }] } }, config),
       check(r, rec) {
@@ -580,6 +639,65 @@ test('botocore Lambda: rest-json requests parse to its input, it reads our respo
       check(r, rec) {
         assert.deepEqual(rec.input, { FunctionName: 'my-fn', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: { '3': 0.25 } } });
         assert.deepEqual(r.ok.RoutingConfig, { AdditionalVersionWeights: { '3': 0.25 } });
+      },
+    },
+    {
+      name: 'GetFunction: an ARN in the uri label, Qualifier, nested output',
+      call: lambda('GetFunction', { FunctionName: fnArn, Qualifier: '$LATEST' }),
+      answer: () => ({ Configuration: config, Code: { RepositoryType: 'S3', Location: 'http://localhost:4566/_nimbus/lambda/code/x?sig=a%2Bb' }, Tags: { a: '1' } }),
+      check(r, rec) {
+        assert.deepEqual(rec.input, { FunctionName: fnArn, Qualifier: '$LATEST' });
+        assert.equal(r.ok.Configuration.FunctionArn, fnArn);
+        assert.equal(r.ok.Code.Location, 'http://localhost:4566/_nimbus/lambda/code/x?sig=a%2Bb');
+        assert.deepEqual(r.ok.Tags, { a: '1' });
+      },
+    },
+    {
+      name: 'AddPermission: a JSON body next to a uri label, 201',
+      call: lambda('AddPermission', { FunctionName: 'my-fn', StatementId: 's3-invoke', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceArn: 'arn:aws:s3:::b', SourceAccount: '123456789012', Qualifier: 'live' }),
+      answer: () => ({ Statement: '{"Sid":"s3-invoke"}' }),
+      check(r, rec) {
+        assert.deepEqual(rec.input, { FunctionName: 'my-fn', StatementId: 's3-invoke', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceArn: 'arn:aws:s3:::b', SourceAccount: '123456789012', Qualifier: 'live' });
+        assert.equal(r.ok.ResponseMetadata.HTTPStatusCode, 201);
+        assert.equal(r.ok.Statement, '{"Sid":"s3-invoke"}');
+      },
+    },
+    {
+      name: 'GetPolicy',
+      call: lambda('GetPolicy', { FunctionName: 'my-fn' }),
+      answer: () => ({ Policy: '{"Version":"2012-10-17","Statement":[]}', RevisionId: 'r1' }),
+      check(r) {
+        assert.equal(r.ok.Policy, '{"Version":"2012-10-17","Statement":[]}');
+        assert.equal(r.ok.RevisionId, 'r1');
+      },
+    },
+    {
+      name: "DeleteAlias: the model's 204",
+      call: lambda('DeleteAlias', { FunctionName: 'my-fn', Name: 'live' }),
+      check(r, rec) {
+        assert.equal(rec.op, 'DeleteAlias');
+        assert.deepEqual(rec.input, { FunctionName: 'my-fn', Name: 'live' });
+        assert.equal(r.ok.ResponseMetadata.HTTPStatusCode, 204);
+      },
+    },
+    {
+      name: 'GetLayerVersionByArn: a query literal (?find=LayerVersion) wins over ListLayers',
+      call: lambda('GetLayerVersionByArn', { Arn: 'arn:aws:lambda:us-east-1:123456789012:layer:greet:1' }),
+      answer: () => ({ LayerVersionArn: 'arn:aws:lambda:us-east-1:123456789012:layer:greet:1', Version: 1, CompatibleRuntimes: ['python3.12'] }),
+      check(r, rec) {
+        assert.equal(rec.op, 'GetLayerVersionByArn');
+        assert.deepEqual(rec.input, { Arn: 'arn:aws:lambda:us-east-1:123456789012:layer:greet:1' });
+        assert.equal(r.ok.Version, 1);
+      },
+    },
+    {
+      name: 'ListLayers on the bare path',
+      call: lambda('ListLayers', { CompatibleRuntime: 'python3.12' }),
+      answer: () => ({ Layers: [] }),
+      check(r, rec) {
+        assert.equal(rec.op, 'ListLayers');
+        assert.deepEqual(rec.input, { CompatibleRuntime: 'python3.12' });
+        assert.deepEqual(r.ok.Layers, []);
       },
     },
     {

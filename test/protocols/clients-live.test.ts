@@ -8,25 +8,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import AdmZip from 'adm-zip';
-import { LambdaClient, CreateFunctionCommand, CreateFunctionUrlConfigCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, AddPermissionCommand, CreateFunctionCommand, CreateFunctionUrlConfigCommand } from '@aws-sdk/client-lambda';
 import { startNimbus, type TestNimbus } from '../helpers/server.js';
 import { awsCli, hasAwsCli } from './botocore-harness.js';
 
 const run = promisify(execFile);
-const hasCurl = (() => {
-  try {
-    return fs.existsSync('/usr/bin/curl') || fs.existsSync('/bin/curl');
-  } catch {
-    return false;
-  }
-})();
+const hasCurl = spawnSync('curl', ['--version']).status === 0;
 
 let nimbus: TestNimbus;
 let dir: string;
 let lambda: LambdaClient;
+let functionUrl: string;
 before(async () => {
   nimbus = await startNimbus();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-live-'));
@@ -35,6 +30,9 @@ before(async () => {
   // echoes what it was given: the invoke payload, or the function URL event
   zip.addFile('index.mjs', Buffer.from('export const handler = async (event) => { console.log("saw", typeof event); return event.requestContext ? { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(event) } : event; };'));
   await lambda.send(new CreateFunctionCommand({ FunctionName: 'live-echo', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/r', Code: { ZipFile: zip.toBuffer() } }));
+  functionUrl = (await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'live-echo', AuthType: 'NONE' }))).FunctionUrl!;
+  // as AWS requires of a public URL: a resource-based policy statement
+  await lambda.send(new AddPermissionCommand({ FunctionName: 'live-echo', StatementId: 'public-url', Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' }));
 });
 after(async () => {
   lambda?.destroy();
@@ -58,8 +56,7 @@ test('aws lambda invoke: fileb:// payload, the raw result in the outfile, --log-
 });
 
 test('a function URL on its own *.localhost host reaches the function with path, query and Host intact', { skip: !hasCurl && 'curl is not installed' }, async () => {
-  const cfg = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'live-echo', AuthType: 'NONE' }));
-  const url = new URL(cfg.FunctionUrl!);
+  const url = new URL(functionUrl);
   assert.match(url.hostname, /^[a-z0-9]{32}\.lambda-url\.us-east-1\.localhost$/);
   assert.equal(url.port, String(nimbus.port));
   const res = await run('curl', ['-s', '-S', '-m', '20', '-X', 'POST', '-H', 'X-Custom: v1', '-H', 'content-type: text/plain', '--data-binary', 'body text', `${url.origin}/path/a%20b?x=1&y=a%20b&x=2`]);
@@ -75,4 +72,10 @@ test('a function URL on its own *.localhost host reaches the function with path,
   // an unknown url id on the same host pattern is the function URL 404, not an S3 answer
   const missing = await run('curl', ['-s', '-m', '20', '-o', '/dev/null', '-w', '%{http_code} %{content_type}', `http://${'z'.repeat(32)}.lambda-url.us-east-1.localhost:${nimbus.port}/`]);
   assert.match(missing.stdout, /^404 application\/json/);
+});
+
+test('a function URL payload over 6 MB is a 413, as on AWS', { todo: 'the raw route answers 500 InternalFailure: /work/notes/raw-route-413-app.patch' }, async () => {
+  const urlId = new URL(functionUrl).hostname.split('.')[0];
+  const res = await fetch(`${nimbus.endpoint}/_aws/lambda-url/${urlId}/`, { method: 'POST', body: Buffer.alloc(6 * 1024 * 1024 + 1, 'a') });
+  assert.equal(res.status, 413);
 });

@@ -13,7 +13,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { BlobStore } from '../../src/store/blobs.js';
 import { S3Provider } from '../../src/services/s3/provider.js';
 import { body, harness, rejectsWith, text } from './harness.js';
-import { corsPreflight, validationError } from '../../src/services/s3/index.js';
+import { validationError } from '../../src/services/s3/index.js';
 
 const md5 = (s: string | Buffer) => crypto.createHash('md5').update(s).digest();
 const b64crc32 = (s: string | Buffer) => {
@@ -85,18 +85,18 @@ test('bucket configuration: tagging, versioning, CORS, policy, encryption', asyn
     await rejectsWith(() => s3.PutBucketCors({ Bucket: 'conf', CORSConfiguration: { CORSRules: [{ AllowedMethods: ['PATCH'], AllowedOrigins: ['*'] }] } }), 'InvalidRequest');
     s3.PutBucketCors({ Bucket: 'conf', CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET', 'PUT'], AllowedOrigins: ['https://*.example.com'], AllowedHeaders: ['x-amz-*', 'content-type'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 300 }] } });
     assert.equal(s3.GetBucketCors({ Bucket: 'conf' }).CORSRules!.length, 1);
-    const pre = corsPreflight('conf', 'https://app.example.com', 'PUT', 'Content-Type, x-amz-meta-a', s3);
+    const pre = s3.corsPreflight('conf', 'https://app.example.com', 'PUT', 'Content-Type, x-amz-meta-a');
     assert.equal(pre.status, 200);
     assert.equal(pre.headers['Access-Control-Allow-Origin'], 'https://app.example.com');
     assert.equal(pre.headers['Access-Control-Allow-Methods'], 'GET, PUT');
     assert.equal(pre.headers['Access-Control-Allow-Headers'], 'content-type, x-amz-meta-a');
     assert.equal(pre.headers['Access-Control-Expose-Headers'], 'ETag');
     assert.equal(pre.headers['Access-Control-Max-Age'], '300');
-    await rejectsWith(() => corsPreflight('conf', 'https://evil.com', 'PUT', undefined, s3), 'AccessForbidden', 403);
-    await rejectsWith(() => corsPreflight('conf', 'https://app.example.com', 'DELETE', undefined, s3), 'AccessForbidden', 403);
-    await rejectsWith(() => corsPreflight('conf', 'https://app.example.com', 'GET', 'authorization', s3), 'AccessForbidden', 403);
+    await rejectsWith(() => s3.corsPreflight('conf', 'https://evil.com', 'PUT', undefined), 'AccessForbidden', 403);
+    await rejectsWith(() => s3.corsPreflight('conf', 'https://app.example.com', 'DELETE', undefined), 'AccessForbidden', 403);
+    await rejectsWith(() => s3.corsPreflight('conf', 'https://app.example.com', 'GET', 'authorization'), 'AccessForbidden', 403);
     s3.DeleteBucketCors({ Bucket: 'conf' });
-    const noCors = await rejectsWith(() => corsPreflight('conf', 'https://app.example.com', 'GET', undefined, s3), 'AccessForbidden');
+    const noCors = await rejectsWith(() => s3.corsPreflight('conf', 'https://app.example.com', 'GET', undefined), 'AccessForbidden');
     assert.equal(noCors.message, 'CORSResponse: CORS is not enabled for this bucket.');
 
     await rejectsWith(() => s3.GetBucketPolicy({ Bucket: 'conf' }), 'NoSuchBucketPolicy', 404);

@@ -53,8 +53,9 @@ function ok<T extends { code: number; stderr: string }>(r: T): T {
 }
 
 // Keys with every character botocore's url-decoding of listings could get wrong: '+' (decoded
-// as a space by unquote_plus), '%', a space, non-ASCII, '?', '#', '&', '='.
-const trickyKeys = ['a+b c%20d.txt', 'dir/ü?#&=.txt', 'dir/sub dir/x+y', '100%'];
+// as a space by unquote_plus), '%', a space, non-ASCII, '?', '#', '&', '=', and the CR, LF and
+// TAB an XML parser would normalise away if they were not encoded.
+const trickyKeys = ['a+b c%20d.txt', 'dir/ü?#&=.txt', 'dir/sub dir/x+y', '100%', 'cr\r\nlf\ttab.txt'];
 
 test('listings through botocore keep keys that need url-encoding exact', { skip }, async () => {
   const calls = [
@@ -77,7 +78,7 @@ test('listings through botocore keep keys that need url-encoding exact', { skip 
   assert.equal(dirs.Delimiter, '/');
   const v1 = r[n + 3].ok;
   assert.equal(v1.Marker, 'a+b c%20d.txt');
-  assert.deepEqual(v1.Contents.map((c: any) => c.Key), ['dir/sub dir/x+y']);
+  assert.deepEqual(v1.Contents.map((c: any) => c.Key), ['cr\r\nlf\ttab.txt']);
   assert.equal(v1.IsTruncated, true);
   const versions = r[n + 4].ok;
   assert.deepEqual(versions.Versions.map((v: any) => v.Key), ['dir/sub dir/x+y']);
@@ -90,7 +91,7 @@ test('listings through botocore keep keys that need url-encoding exact', { skip 
     aws('s3api', 'list-objects', '--bucket', 'wire-keys'),
     aws('s3api', 'list-objects', '--bucket', 'wire-keys', '--encoding-type', 'url'),
   ]);
-  for (const k of trickyKeys) assert.ok(ok(ls).stdout.includes(` ${k}\n`), `${k} in ${ls.stdout}`);
+  for (const k of trickyKeys.filter((k) => !/[\r\n]/.test(k))) assert.ok(ok(ls).stdout.includes(` ${k}\n`), `${k} in ${ls.stdout}`);
   assert.deepEqual(ok(auto).json.Contents.map((c: any) => c.Key), [...trickyKeys].sort());
   const encoded = ok(explicit).json.Contents.map((c: any) => c.Key as string);
   assert.deepEqual(encoded.map((k: string) => decodeURIComponent(k.replace(/\+/g, ' '))), [...trickyKeys].sort());
@@ -205,7 +206,7 @@ test('virtual-hosted addressing end to end: bucket.localhost and bucket.s3.local
   assert.deepEqual(r[8].ok.Contents.map((c: any) => c.Key), ['app.log']);
 });
 
-test('CORS preflight (OPTIONS) reaches the bucket CORS rules', { skip, todo: 'the pipeline does not route OPTIONS to s3 corsPreflight yet (see the codec report)' }, async () => {
+test('CORS preflight (OPTIONS) reaches the bucket CORS rules', async () => {
   const allowed = await fetch(`${nimbus.endpoint}/wire-cors/k`, { method: 'OPTIONS', headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' } });
   assert.equal(allowed.status, 200);
   assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://app.example');
@@ -214,7 +215,7 @@ test('CORS preflight (OPTIONS) reaches the bucket CORS rules', { skip, todo: 'th
   assert.match(await denied.text(), /<Code>AccessForbidden<\/Code>/);
 });
 
-test("botocore reports S3's own request id (x-amz-request-id), the one in S3's error documents", { skip, todo: 'the pipeline also sends x-amzn-RequestId on S3 responses, which botocore and the JS SDK prefer' }, async () => {
+test("botocore reports S3's own request id (x-amz-request-id), the one in S3's error documents", { skip }, async () => {
   const [r] = await boto3Calls(nimbus.endpoint, [{ service: 's3', op: 'GetObject', params: { Bucket: 'wire-keys', Key: 'no-such-key' } }]);
   assert.equal(r.error.Error.Code, 'NoSuchKey');
   assert.equal(r.error.ResponseMetadata.RequestId, r.error.ResponseMetadata.HTTPHeaders['x-amz-request-id']);

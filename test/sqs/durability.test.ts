@@ -71,9 +71,9 @@ function startChild(dataDir: string): Promise<{ endpoint: string; kill(): void; 
 test('kill -9 under load: every acknowledged send is there exactly once after restart', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-sqs-kill-'));
   try {
-    let nimbus = await startChild(dataDir);
-    const config = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 };
-    let client = new SQSClient({ ...config, endpoint: nimbus.endpoint });
+    const nimbus = await startChild(dataDir);
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    let client = new SQSClient({ region: 'us-east-1', credentials, maxAttempts: 1, endpoint: nimbus.endpoint });
     const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'load' }));
     const acked = new Set<string>();
     let stop = false;
@@ -95,15 +95,18 @@ test('kill -9 under load: every acknowledged send is there exactly once after re
     await nimbus.exited;
     assert.ok(acked.size > 0);
 
-    nimbus = await startChild(dataDir);
-    client = new SQSClient({ ...config, endpoint: nimbus.endpoint });
-    const url = QueueUrl!.replace(/^http:\/\/[^/]+/, nimbus.endpoint);
-    const bodies = await drain(client, url);
-    const unique = new Set(bodies);
-    assert.equal(unique.size, bodies.length, 'no message twice');
-    for (const b of acked) assert.ok(unique.has(b), `acknowledged message ${b} lost`);
-    nimbus.kill();
-    await nimbus.exited;
+    // restart (in-process) on the same data directory
+    const restarted = await startNimbus({ dataDir });
+    try {
+      client = new SQSClient(restarted.clientConfig);
+      const url = QueueUrl!.replace(/^http:\/\/[^/]+/, restarted.endpoint);
+      const bodies = await drain(client, url);
+      const unique = new Set(bodies);
+      assert.equal(unique.size, bodies.length, 'no message twice');
+      for (const b of acked) assert.ok(unique.has(b), `acknowledged message ${b} lost`);
+    } finally {
+      await restarted.close();
+    }
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

@@ -164,7 +164,7 @@ function text(node: unknown): string {
 
 export const xmlParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: () => true, trimValues: false });
 
-/** The query protocol as a raw HTTP client sends it; `raw` also returns the XML text. */
+/** The query protocol as a raw HTTP client sends it; `post` sends prepared form parameters. */
 export function queryCaller(endpoint: string, path = '/'): SqsCaller & { post(params: URLSearchParams): Promise<{ status: number; text: string }> } {
   const post = async (params: URLSearchParams) => {
     const r = await fetch(endpoint + path, {

@@ -10,10 +10,31 @@ import threading
 import time
 import traceback
 
+parent_pid = os.getppid()
+
+
+def specialise():
+    # A spare started ahead of need receives its function on stdin (one JSON line): the
+    # environment, the task root and the search paths it would have had at start-up.
+    line = sys.stdin.readline()
+    if not line:
+        os._exit(129)  # Nimbus went away before using this spare
+    spec = json.loads(line)
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    time.tzset()
+    for p in reversed([p for p in os.environ.get("PYTHONPATH", "").split(":") if p]):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    os.chdir(spec["taskRoot"])
+
+
+if os.environ.get("NIMBUS_SPARE") == "1":
+    specialise()
+
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 host, port = API.split(":")
 conn = http.client.HTTPConnection(host, int(port))
-parent_pid = os.getppid()
 
 
 def watch_parent():

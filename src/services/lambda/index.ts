@@ -121,6 +121,10 @@ const mod: ServiceModule = {
   createProvider: (deps) => createLambdaProvider(deps),
   validationError,
   handleRaw,
+  // Mapping pollers stop first, so no new batch starts while in-flight requests finish.
+  quiesce: async (p) => {
+    await (p as LambdaModuleProvider).mappings?.close();
+  },
   close: async (p) => {
     await (p as LambdaModuleProvider).mappings?.close();
     await (p as LambdaModuleProvider).invoker?.close();
@@ -130,3 +134,4 @@ const mod: ServiceModule = {
 export const createProvider = mod.createProvider;
 export { validationError, handleRaw };
 export const close = mod.close;
+export const quiesce = mod.quiesce;

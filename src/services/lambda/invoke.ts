@@ -424,10 +424,13 @@ function hopsOf(ctx: RequestContext): number | undefined {
   return hopsOfTrace(header(ctx, 'x-amzn-trace-id'));
 }
 
+const lineageHashes = new Map<string, string>();
+
 /** The trace header handed to the runtime: the caller's Root (or a new one) and the chain's next hop. */
 function traceFor(incoming: string | undefined, functionArn: string, hops: number): string {
   const root = (incoming && /Root=([^;]+)/.exec(incoming)?.[1]) ?? `1-${Math.floor(Date.now() / 1000).toString(16)}-${crypto.randomBytes(12).toString('hex')}`;
-  const fnHash = crypto.createHash('sha256').update(functionArn).digest('hex').slice(0, 8);
+  let fnHash = lineageHashes.get(functionArn);
+  if (!fnHash) lineageHashes.set(functionArn, (fnHash = crypto.createHash('sha256').update(functionArn).digest('hex').slice(0, 8)));
   return `Root=${root};Parent=${crypto.randomBytes(8).toString('hex')};Sampled=0;Lineage=${fnHash}:${hops + 1}`;
 }
 

@@ -1,5 +1,5 @@
 // S3 for serverless apps: buckets, objects, versions, multipart uploads and event notifications.
-// The provider is in provider.ts; this module adds the hooks the pipeline calls for CORS.
+// The provider is in provider.ts; this module adds the hooks the pipeline calls for CORS and form uploads.
 import { ServiceError } from '../../core/errors.js';
 import { Readable } from 'node:stream';
 import type { RequestContext } from '../../core/context.js';
@@ -10,35 +10,29 @@ import { S3Provider } from './provider.js';
 
 export { S3Provider } from './provider.js';
 
-/** The provider the running Nimbus created (one per process), for the pipeline's CORS hooks. */
-let active: S3Provider | undefined;
-
-export const createProvider: ServiceModule['createProvider'] = (deps) => {
-  active = new S3Provider(deps);
-  return active;
-};
+export const createProvider: ServiceModule['createProvider'] = (deps) => new S3Provider(deps);
 
 /**
- * For the pipeline: answers an OPTIONS preflight against a bucket by its CORS configuration.
- * Returns the status and headers to send (no body), or throws a ServiceError (403 AccessForbidden,
- * 400 BadRequest) to render as S3 XML. `headers` is Access-Control-Request-Headers as sent.
+ * Requests S3 answers outside its model's operations: a browser's CORS preflight (OPTIONS,
+ * answered from the bucket's CORS rules) and a browser-based form upload (`POST /{bucket}` with
+ * multipart/form-data, read from the unbuffered `req.stream`).
  */
-export function corsPreflight(bucket: string, origin: string | undefined, method: string | undefined, headers?: string | string[], provider: S3Provider | undefined = active): { status: number; headers: Record<string, string> } {
-  if (!provider) throw new ServiceError('AccessForbidden', 'CORSResponse: Bucket not found', { status: 403 });
-  return provider.corsPreflight(bucket, origin, method, headers);
+export async function intercept(provider: object, req: WireRequest, ctx: RequestContext): Promise<WireResponse | undefined> {
+  const s3 = provider as S3Provider;
+  const segments = req.rawPath.split('/').filter(Boolean);
+  if (req.method === 'OPTIONS') {
+    const h = req.headers;
+    const r = s3.corsPreflight(decodeURIComponent(segments[0] ?? ''), h['origin'], h['access-control-request-method'], h['access-control-request-headers']);
+    return { status: r.status, headers: r.headers };
+  }
+  if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) return undefined;
+  return handlePostObject(req, ctx, s3);
 }
 
-/**
- * For the pipeline: a browser-based upload, `POST /{bucket}` (path-style, after
- * toPathStyle) with `Content-Type: multipart/form-data`, which no model operation describes.
- * Pass the body unbuffered as `req.stream`. Returns the response to send, or throws a
- * ServiceError to render as S3 XML (the rest-xml codec's serializeError).
- */
-export async function handlePostObject(req: WireRequest, ctx: RequestContext, provider: S3Provider | undefined = active): Promise<WireResponse> {
-  if (!provider) throw new ServiceError('ServiceUnavailable', 'S3 is not started.', { status: 503 });
+/** A browser-based upload: `POST /{bucket}` (path-style) with a multipart/form-data body. */
+export async function handlePostObject(req: WireRequest, ctx: RequestContext, s3: S3Provider): Promise<WireResponse> {
   const segments = req.rawPath.split('/').filter(Boolean);
   if (segments.length !== 1) throw new ServiceError('MethodNotAllowed', 'The specified method is not allowed against this resource.', { status: 405, fields: { Method: 'POST', ResourceType: 'OBJECT' } });
-  const bucket = decodeURIComponent(segments[0]);
   const source = req.stream ?? Readable.from([req.body]);
   let form;
   try {
@@ -47,12 +41,14 @@ export async function handlePostObject(req: WireRequest, ctx: RequestContext, pr
     source.resume();
     throw e;
   }
-  return provider.PostObject(bucket, form, ctx);
+  return s3.PostObject(decodeURIComponent(segments[0]), form, ctx);
 }
 
-/** For the pipeline: CORS headers to add to an actual request's response (empty when none apply). */
-export function corsResponseHeaders(bucket: string, origin: string | undefined, method: string, provider: S3Provider | undefined = active): Record<string, string> {
-  return provider ? provider.corsHeaders(bucket, origin, method) : {};
+/** S3 adds the matching CORS rule's headers to the response of an actual cross-origin request. */
+export function decorateResponse(provider: object, input: Record<string, unknown>, req: WireRequest, response: WireResponse): void {
+  const origin = req.headers['origin'];
+  if (!origin || typeof input.Bucket !== 'string') return;
+  Object.assign(response.headers, (provider as S3Provider).corsHeaders(input.Bucket, origin, req.method));
 }
 
 /**
@@ -72,5 +68,4 @@ export async function close(provider: object): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([(provider as S3Provider).settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
   clearTimeout(timer);
-  if (active === provider) active = undefined;
 }

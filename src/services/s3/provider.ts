@@ -768,7 +768,7 @@ export class S3Provider implements S3.S3Api {
     }
     const status = f.success_action_status === '200' ? 200 : f.success_action_status === '201' ? 201 : 204;
     if (status !== 201) return { status, headers };
-    const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     return {
       status,
       headers: { ...headers, 'Content-Type': 'application/xml' },

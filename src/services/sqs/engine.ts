@@ -10,9 +10,10 @@
 // chosen group's following visible messages through (queue_id, group_id, seq); the next message
 // becomes head when the head is deleted, expires or moves. No receive walks a blocked group.
 //
-// Durability: every operation is one SQLite transaction; with a data directory the database is
-// WAL + synchronous=FULL, so an acknowledged SendMessage survives kill -9. In-flight messages
-// keep their visible_at, so after a restart they reappear when their timeout ends.
+// Durability: every operation is one SQLite transaction in a WAL database; a SendMessage is
+// acknowledged only after its synchronous=FULL commit (sendDurably groups concurrent sends into
+// one), so it survives kill -9 and a power cut. In-flight messages keep their visible_at, so
+// after a restart they reappear when their timeout ends.
 import crypto from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { partitionOf } from '../../core/context.js';
@@ -68,7 +69,7 @@ const MIGRATIONS = [
    ) WITHOUT ROWID;`,
 ];
 
-/** A send whose queue was deleted between the request and its commit. */
+/** A send whose queue was deleted between the request and its group commit. */
 export class QueueGone extends Error {}
 
 /** FIFO deduplication interval (AWS: 5 minutes). */
@@ -344,9 +345,9 @@ export class QueueEngine {
 
   /**
    * Like send, with group commit when the database is on disk: sends that arrive together (in
-   * one turn of the event loop) share one transaction and so one fsync, and each is
-   * acknowledged only after that commit. With synchronous=FULL an fsync costs about a
-   * millisecond, so this is what lets concurrent senders reach thousands of messages a second.
+   * one turn of the event loop) share one transaction, so one fsync of synchronous=FULL, and
+   * each is acknowledged only after that commit. An fsync costs about a millisecond; sharing it
+   * is what lets concurrent senders reach thousands of messages a second.
    */
   sendDurably(q: Queue, messages: NewMessage[]): Promise<SendOutcome[]> {
     if (this.db.memory) return Promise.resolve(this.send(q, messages));
@@ -404,10 +405,11 @@ export class QueueEngine {
   }
 
   /**
-   * Receives, deletes and visibility changes commit without their own fsync: WAL with
-   * synchronous=NORMAL still survives a process crash (kill -9) intact, and they become
-   * power-cut durable with the next send's fsync. Losing one to a power cut only makes a
-   * message visible again, which SQS's at-least-once delivery allows. Sends keep FULL.
+   * Receives, deletes and visibility changes commit without their own fsync: in WAL mode with
+   * synchronous=NORMAL a committed transaction still survives a crash of the process (kill -9),
+   * and it becomes power-cut durable with the next FULL commit. Losing one to a power cut only
+   * makes a message visible again, which SQS's at-least-once delivery allows. Sends keep FULL.
+   * The connection is shared with other stores, so FULL is restored after each transaction.
    */
   private relaxed<T>(fn: () => T): T {
     if (this.db.memory) return this.db.transaction(fn)();
@@ -504,8 +506,8 @@ export class QueueEngine {
   }
 
   /**
-   * 'deleted' also when the handle is stale or the message already gone: AWS answers success
-   * then ("the request succeeds, but the message might not be deleted").
+   * False when the handle is stale or the message already gone; the provider answers success
+   * either way, as AWS does ("the request succeeds, but the message might not be deleted").
    */
   deleteMessage(q: Queue, handle: { seq: number; token: string }): boolean {
     const deleted = this.relaxed(() => {

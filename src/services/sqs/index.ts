@@ -43,6 +43,8 @@ export function validationError(issues: ValidationIssue[], operation: string): S
 const mod: ServiceModule = {
   createProvider: (deps: ServiceDeps) => new SqsProvider(deps),
   validationError,
+  // Shutting down wakes every long poll (it answers with what it has), so in-flight receives end at once.
+  quiesce: (p) => (p as SqsProvider).close(),
   close: (p) => (p as SqsProvider).close(),
 };
-export const { createProvider, close } = mod;
+export const { createProvider, quiesce, close } = mod;

@@ -52,6 +52,9 @@ export class MoveTasks {
       startedAt: this.clock.now(),
     };
     this.tasks.push(task);
+    // ListMessageMoveTasks shows at most the 10 most recent tasks of a source: older ones go.
+    const ofSource = this.tasks.filter((t) => t.sourceArn === source.arn);
+    for (const old of ofSource.slice(0, Math.max(0, ofSource.length - 10))) this.tasks.splice(this.tasks.indexOf(old), 1);
     this.schedule(task, 0);
     return task.handle;
   }
