@@ -1,6 +1,8 @@
 // How each runtime family starts: Nimbus's own Node.js and Python runtime clients (files next
 // to this module, in src/lambda/runtimes/), or the function's own `bootstrap` for the
 // provided/provided.al2/provided.al2023 (OS-only) runtimes. All of them then speak the Runtime API.
+// Node.js and Python runtimes are kept ready as spares (started, not yet specialised) so that a
+// cold start costs a message rather than an interpreter's start-up.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

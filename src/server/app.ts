@@ -151,13 +151,15 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
     service = def.name;
     operation = 'raw';
     const ctx = context(opts, req, wire, requestId, auth, def.name);
+    const limit = def.bodyLimit?.('Invoke') ?? DEFAULT_BODY_LIMIT;
     try {
-      wire.body = await readBody(req, def.bodyLimit?.('Invoke') ?? DEFAULT_BODY_LIMIT);
+      wire.body = await readBody(req, limit);
       const loaded = await opts.host.load(def.name);
       if (!loaded.module.handleRaw) throw new ServiceError('NotFound', 'Not found', { status: 404 });
       finish(await loaded.module.handleRaw(loaded.provider, wire, ctx));
     } catch (e) {
-      const err = asServiceError(e, opts.log);
+      // a function URL payload over Lambda's 6 MB is the client's 413, not an internal failure
+      const err = e instanceof BodyTooLarge ? tooLarge(limit) : asServiceError(e, opts.log);
       finish({ status: err.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Message: err.message, Type: err.code }) });
     }
     return;

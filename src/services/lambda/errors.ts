@@ -3,6 +3,7 @@
 // on them keep working.
 import { ServiceError } from '../../core/errors.js';
 import type { ValidationIssue } from '../types.js';
+import { coralMessage } from '../../server/validation.js';
 import {
   InvalidParameterValueException,
   PreconditionFailedException,
@@ -36,47 +37,7 @@ function renderValue(v: unknown): string {
   return `'${String(v)}'`;
 }
 
-const lowerFirst = (s: string) => (s ? s[0].toLowerCase() + s.slice(1) : s);
-
-/** ajv pattern as the model states it: the generator wraps model patterns in ^(?:...)$ for ajv. */
-function modelPattern(p: unknown): string {
-  const s = String(p);
-  const m = /^\^\(\?:([\s\S]*)\)\$$/.exec(s);
-  return m ? m[1] : s;
-}
-
-export function constraintText(issue: ValidationIssue): string {
-  switch (issue.kind) {
-    case 'required':
-      return 'Member must not be null';
-    case 'minLength':
-      return `Member must have length greater than or equal to ${issue.limit}`;
-    case 'maxLength':
-      return `Member must have length less than or equal to ${issue.limit}`;
-    case 'pattern':
-      return `Member must satisfy regular expression pattern: ${modelPattern(issue.limit)}`;
-    case 'minimum':
-      return `Member must have value greater than or equal to ${issue.limit}`;
-    case 'maximum':
-      return `Member must have value less than or equal to ${issue.limit}`;
-    case 'minItems':
-      return `Member must have length greater than or equal to ${issue.limit}`;
-    case 'maxItems':
-      return `Member must have length less than or equal to ${issue.limit}`;
-    default:
-      return issue.limit !== undefined && Array.isArray(issue.limit)
-        ? `Member must satisfy enum value set: [${(issue.limit as unknown[]).join(', ')}]`
-        : 'Member must satisfy the model constraints';
-  }
-}
-
 /** Maps ajv findings to Lambda's ValidationException ("Value '0' at 'timeout' failed to satisfy ..."). */
 export function validationError(issues: ValidationIssue[], _operation: string): ServiceError {
-  return validationException(
-    issues.map((i) => ({
-      member: i.path.map((seg, k) => (k === 0 || !/^\d+$/.test(seg) ? lowerFirst(seg) : seg)).join('.'),
-      value: i.value,
-      constraint: constraintText(i),
-    })),
-  );
+  return new ServiceError('ValidationException', coralMessage(issues), { status: 400 });
 }
