@@ -78,6 +78,8 @@ export class Environment {
   stderrTail = '';
   /** bytes logged since the last invocation started, and lines dropped past MAX_LOG_BYTES */
   private loggedBytes = 0;
+  private maxMemoryMb?: number;
+  private memoryReading = false;
   private droppedLines = 0;
 
   private server: http.Server;
@@ -183,16 +185,29 @@ export class Environment {
     });
   }
 
-  /** Maximum resident memory of the runtime so far, as REPORT's "Max Memory Used". */
+  /**
+   * Maximum resident memory of the runtime so far, as REPORT's "Max Memory Used": read from
+   * /proc in the background after each invocation, so a report may lag by one invocation.
+   */
   maxMemoryUsedMb(): number | undefined {
-    if (!this.proc?.pid) return undefined;
-    try {
-      const status = fs.readFileSync(`/proc/${this.proc.pid}/status`, 'utf8');
-      const m = /VmHWM:\s+(\d+) kB/.exec(status);
-      return m ? Math.ceil(Number(m[1]) / 1024) : undefined;
-    } catch {
-      return undefined;
+    const pid = this.proc?.pid;
+    if (pid && this.maxMemoryMb === undefined) {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) return (this.maxMemoryMb = Math.ceil(Number(m[1]) / 1024));
+      } catch {
+        return undefined; // no /proc (not Linux), or the process is gone
+      }
     }
+    if (pid && !this.memoryReading) {
+      this.memoryReading = true;
+      fs.readFile(`/proc/${pid}/status`, 'utf8', (err, status) => {
+        this.memoryReading = false;
+        const m = !err && /VmHWM:\s+(\d+) kB/.exec(status);
+        if (m) this.maxMemoryMb = Math.ceil(Number(m[1]) / 1024);
+      });
+    }
+    return this.maxMemoryMb;
   }
 
   /** Kills the runtime and closes its endpoint. */

@@ -197,3 +197,49 @@ test('AWS validation: batch size over 10 needs a window, duplicates conflict, un
   await assert.rejects(lambda.send(new GetEventSourceMappingCommand({ UUID: '00000000-0000-0000-0000-000000000000' })), (e: any) => e.name === 'ResourceNotFoundException' && e.$metadata.httpStatusCode === 404);
   await lambda.send(new DeleteEventSourceMappingCommand({ UUID: m.UUID }));
 });
+
+test('FIFO: a failed message blocks the rest of its group, so order holds across retries', async () => {
+  const name = `esm-fifo-${++n}`;
+  const out = path.join(tmp, `${name}.jsonl`);
+  const failedOnce = path.join(tmp, `${name}.failed`);
+  const zip = new AdmZip();
+  zip.addFile(
+    'index.js',
+    Buffer.from(`const fs = require('fs');
+exports.handler = async (event) => {
+  for (const r of event.Records) {
+    if (r.body === 'b' && !fs.existsSync(process.env.FAILED)) { fs.writeFileSync(process.env.FAILED, '1'); throw new Error('first try of b fails'); }
+    fs.appendFileSync(process.env.OUT, JSON.stringify({ bodies: [r.body], ids: [r.messageId], record: r }) + '\\n');
+  }
+};`),
+  );
+  await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/r', Code: { ZipFile: zip.toBuffer() }, Timeout: 1, Environment: { Variables: { OUT: out, FAILED: failedOnce } } }));
+  await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 10 }, { FunctionName: name });
+  const q = await queue('esm-order.fifo', { FifoQueue: 'true', ContentBasedDeduplication: 'true', VisibilityTimeout: '1' });
+  const m = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: name, EventSourceArn: q.arn, BatchSize: 1 }));
+  await enabled(m.UUID!);
+  for (const b of ['a', 'b', 'c', 'd']) await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: b, MessageGroupId: 'g' }));
+  await drained(m.UUID!, 15_000);
+  assert.ok(fs.existsSync(failedOnce), 'b failed once');
+  const got = lines(out);
+  assert.deepEqual(got.flatMap((l) => l.bodies), ['a', 'b', 'c', 'd']);
+  assert.equal(got[1].record.attributes.MessageGroupId, 'g');
+  assert.match(got[1].record.attributes.SequenceNumber, /^\d+$/);
+  assert.equal(got[1].record.attributes.ApproximateReceiveCount, '2');
+  await lambda.send(new DeleteEventSourceMappingCommand({ UUID: m.UUID }));
+});
+
+test('ScalingConfig.MaximumConcurrency caps concurrent invocations of a mapping', async () => {
+  const fn = await recordingFunction(`fs.appendFileSync(process.env.OUT + '.spans', JSON.stringify([Date.now(), (await new Promise(r => setTimeout(r, 250)), Date.now())]) + '\\n'); return {};`);
+  const q = await queue('esm-concurrency');
+  const m = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: fn.name, EventSourceArn: q.arn, BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } }));
+  await enabled(m.UUID!);
+  await sqs.send(new SendMessageBatchCommand({ QueueUrl: q.url, Entries: [0, 1, 2, 3, 4, 5].map((i) => ({ Id: `c${i}`, MessageBody: `c${i}` })) }));
+  await drained(m.UUID!, 15_000);
+  const spans = fs.readFileSync(fn.out + '.spans', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as [number, number]);
+  assert.equal(spans.length, 6);
+  let peak = 0;
+  for (const [s] of spans) peak = Math.max(peak, spans.filter(([a, b]) => a <= s && s < b).length);
+  assert.equal(peak, 2, `peak concurrency ${peak}`);
+  await lambda.send(new DeleteEventSourceMappingCommand({ UUID: m.UUID }));
+});
