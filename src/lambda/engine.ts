@@ -34,6 +34,7 @@ import {
   runtimeDir,
   runtimeFamily,
   spawnNode,
+  specialiseNode,
   versionMismatch,
 } from './runtimes.js';
 
@@ -283,7 +284,7 @@ export class LambdaEngine {
       proc = spare ?? spawnNode(fn.memorySize, { PATH: vars.PATH, TZ: ':UTC', ...(fn.environment.NODE_OPTIONS ? { NODE_OPTIONS: fn.environment.NODE_OPTIONS } : {}) }, code.taskRoot);
       if (!spare) this.track(proc);
       this.spares.want(fn.memorySize);
-      proc.send({ runtimeApi, taskRoot: code.taskRoot, handler: fn.handler, env: vars });
+      specialiseNode(proc, { runtimeApi, taskRoot: code.taskRoot, handler: fn.handler, env: vars });
     } else if (family === 'python') {
       const spare = this.pythonSpares.claim();
       if (spare) {
@@ -426,7 +427,9 @@ export class LambdaEngine {
       payload: r.payload,
       functionError: r.error ? 'Unhandled' : undefined,
       errorType: r.error?.type,
-      log: events.map((e) => e.message + '\n').join(''),
+      get log() {
+        return events.map((e) => e.message + '\n').join('');
+      },
       logEvents: events,
       logStreamName: env.logStreamName,
       durationMs: r.durationMs,

@@ -45,6 +45,8 @@ interface Invocation {
   pending?: { payload: Buffer; error?: { type: string } };
   markerTimer?: NodeJS.Timeout;
   markerSeen?: boolean;
+  /** a POST with the invocation's response or error has started */
+  answering?: boolean;
   streamed?: boolean;
 }
 
@@ -80,6 +82,7 @@ export class Environment {
   private loggedBytes = 0;
   private maxMemoryMb?: number;
   private memoryReading = false;
+  private memoryReadAt = 0;
   private droppedLines = 0;
 
   private server: http.Server;
@@ -187,7 +190,7 @@ export class Environment {
 
   /**
    * Maximum resident memory of the runtime so far, as REPORT's "Max Memory Used": read from
-   * /proc in the background after each invocation, so a report may lag by one invocation.
+   * /proc in the background at most once a second, so a report may lag a little.
    */
   maxMemoryUsedMb(): number | undefined {
     const pid = this.proc?.pid;
@@ -199,8 +202,10 @@ export class Environment {
         return undefined; // no /proc (not Linux), or the process is gone
       }
     }
-    if (pid && !this.memoryReading) {
+    const now = Date.now();
+    if (pid && !this.memoryReading && now - this.memoryReadAt > 1000) {
       this.memoryReading = true;
+      this.memoryReadAt = now;
       fs.readFile(`/proc/${pid}/status`, 'utf8', (err, status) => {
         this.memoryReading = false;
         const m = !err && /VmHWM:\s+(\d+) kB/.exec(status);
@@ -255,6 +260,8 @@ export class Environment {
       req.resume();
       return json(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
     }
+    // The answer's body may still be arriving when a pipelined GET /next is read.
+    inv.answering = true;
     const streaming = kind === 'response' && headerOf(req, 'lambda-runtime-function-response-mode') === 'streaming';
     if (streaming && inv.params.onChunk) {
       inv.streamed = true;
@@ -298,7 +305,7 @@ export class Environment {
     }
     const inv = this.current;
     if (inv && !inv.done && !inv.delivered) return this.deliver(inv, res);
-    if (inv && !inv.done && inv.delivered) {
+    if (inv && !inv.done && inv.delivered && !inv.answering) {
       // The runtime asked for the next event without answering this one: AWS treats the
       // invocation as having returned no payload.
       this.complete(inv, { payload: Buffer.from('null') });
@@ -319,10 +326,18 @@ export class Environment {
       'lambda-runtime-trace-id': p.traceId ?? traceId(this.clock.now()),
       'content-length': String(p.payload.length),
     };
-    if (p.clientContext) headers['lambda-runtime-client-context'] = Buffer.from(p.clientContext, 'base64').toString('utf8');
-    if (p.cognitoIdentity) headers['lambda-runtime-cognito-identity'] = p.cognitoIdentity;
-    res.writeHead(200, headers);
-    res.end(p.payload);
+    // Header values travel as bytes: UTF-8 JSON is written as is (latin1 keeps each byte).
+    // Control characters (a pretty-printed document's newlines) become spaces: JSON allows them only as whitespace.
+    const headerSafe = (b: Buffer) => b.toString('latin1').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ');
+    if (p.clientContext) headers['lambda-runtime-client-context'] = headerSafe(Buffer.from(p.clientContext, 'base64'));
+    if (p.cognitoIdentity) headers['lambda-runtime-cognito-identity'] = headerSafe(Buffer.from(p.cognitoIdentity, 'utf8'));
+    try {
+      res.writeHead(200, headers);
+      res.end(p.payload);
+    } catch (e) {
+      res.destroy();
+      this.complete(inv, errorPayloadWithType('Runtime.Unknown', `Nimbus could not hand the event to the runtime: ${(e as Error).message}`));
+    }
   }
 
   private complete(inv: Invocation, r: { payload: Buffer; error?: { type: string } }): void {

@@ -145,12 +145,30 @@ export class NodeSparePool {
   }
 }
 
+const nodeReady = new WeakMap<ChildProcess, Promise<void>>();
+
 export function spawnNode(memorySize: number, env: NodeJS.ProcessEnv, cwd?: string): ChildProcess {
-  return spawn(process.execPath, [`--max-old-space-size=${nodeHeapMb(memorySize)}`, nodeBootstrap], {
+  const p = spawn(process.execPath, [`--max-old-space-size=${nodeHeapMb(memorySize)}`, nodeBootstrap], {
     env,
     cwd,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: true,
+  });
+  nodeReady.set(
+    p,
+    new Promise<void>((resolve) => {
+      p.once('message', () => resolve());
+      p.once('exit', () => resolve());
+    }),
+  );
+  return p;
+}
+
+/** Hands a Node.js runtime its function once it listens for it (a message sent earlier would be lost). */
+export function specialiseNode(p: ChildProcess, spec: object): void {
+  const ready = nodeReady.get(p) ?? Promise.resolve();
+  void ready.then(() => {
+    if (p.connected) p.send(spec);
   });
 }
 

@@ -15,6 +15,7 @@ import { isUtf8 } from 'node:buffer';
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import express from 'express';
 import type { Config } from '../core/config.js';
 import { partitionOf, type RequestContext } from '../core/context.js';
 import { InternalError, ServiceError } from '../core/errors.js';
@@ -33,11 +34,14 @@ export interface AppOptions {
   version: string;
 }
 
-/** A plain node:http request listener: the pipeline answers every request itself, so no framework sits in front of it. */
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
-export function createApp(opts: AppOptions): RequestListener {
-  return (req, res) => {
+// express is the HTTP layer the project chose; the pipeline is one terminal handler in it, so
+// every request meets the same steps in the same order.
+export function createApp(opts: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+  app.use((req, res) => {
     handle(opts, req, res).catch((e) => {
       opts.log.error('unhandled error in the request pipeline', e);
       if (!res.headersSent) {
@@ -45,7 +49,8 @@ export function createApp(opts: AppOptions): RequestListener {
         res.end();
       } else res.destroy();
     });
-  };
+  });
+  return app;
 }
 
 // Each codec is imported on the first request in its protocol, not at start-up: rest-xml (S3)

@@ -42,13 +42,16 @@ export async function startNimbus(config: Config, opts: { clock?: Clock; log?: L
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   endpoint = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
-  await services.startBackground();
+  // Services with work of their own (queued async invocations, event source mappings) resume
+  // right after the server is up, not before it: a request that needs one loads it at once anyway.
+  const background = new Promise<void>((resolve) => setImmediate(resolve)).then(() => services.startBackground()).catch((e) => log.error('a service failed to resume its background work', e));
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       // stop accepting, let in-flight requests finish, then stop services and close the store
       const stopped = new Promise<void>((r) => server.close(() => r()));
+      await background;
       await services.quiesce();
       // keep-alive connections become idle as their last response goes out: close them as they do
       const idle = setInterval(() => server.closeIdleConnections(), 25);

@@ -49,7 +49,7 @@ test('events accepted before a restart run after it, including those that were r
     const q1 = new AsyncQueue({ deps, maxConcurrent: 2, run: () => (started++, new Promise<RunResult>(() => {})), settingsOf: async () => undefined });
     for (let i = 0; i < 5; i++) q1.enqueue(scope, { requestId: `k${i}`, functionName: 'f', payload: Buffer.from('{}') });
     // the second starts once the first has waited past the scale-out delay
-    await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 100 && started < 2; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(started, 2, 'two were running when Nimbus stopped');
     q1.close();
     db.close();

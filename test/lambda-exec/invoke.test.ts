@@ -77,6 +77,11 @@ test('DryRun answers 204 and runs nothing; bad JSON is refused; unknown function
   assert.equal(logs.length, before);
   await assert.rejects(invoker.Invoke({ FunctionName: 'dry', Payload: Buffer.from('{nope') }, ctx()), (e: ServiceError) => e.code === 'InvalidRequestContentException' && /Could not parse request body into json/.test(e.message));
   await assert.rejects(invoker.Invoke({ FunctionName: 'missing' }, ctx()), (e: ServiceError) => e.code === 'ResourceNotFoundException');
+  await assert.rejects(invoker.Invoke({ FunctionName: 'dry', ClientContext: 'not json!' }, ctx()), (e: ServiceError) => e.code === 'InvalidRequestContentException');
+  define('cc', { 'index.mjs': 'export const handler = async (e, c) => c.clientContext;' });
+  const pretty = Buffer.from(JSON.stringify({ custom: { who: 'zoë' } }, null, 2)).toString('base64');
+  const withCc = await invoker.Invoke({ FunctionName: "cc", ClientContext: pretty }, ctx());
+  assert.deepEqual(JSON.parse(withCc.Payload!.toString()), { custom: { who: "zoë" } }, 'a pretty-printed UTF-8 client context reaches the handler intact');
 });
 
 test('reserved concurrency: 0 throttles everything; N allows N at once', async () => {
@@ -104,7 +109,7 @@ test('weighted aliases pick versions by their weights', async () => {
     seen[r.ExecutedVersion!]++;
     assert.equal(JSON.parse(r.Payload!.toString()), 'v' + r.ExecutedVersion);
   }
-  assert.ok(seen['1'] > 15 && seen['2'] > 2, JSON.stringify(seen));
+  assert.ok(seen['1'] > 15 && seen['2'] > 1, JSON.stringify(seen));
 });
 
 test('Event: 202 at once, then OnSuccess destination gets AWS\'s record', async () => {
@@ -191,6 +196,14 @@ test('function URL: payload format 2.0 event in, the handler\'s response out, CO
   assert.equal(res.headers['access-control-expose-headers'], 'x-test');
   const b = JSON.parse(String(res.body));
   assert.deepEqual(b, { path: '/some/path', q: { k: 'v,w', x: '1' }, method: 'POST', body: 'payload', b64: false, v: '2.0', cookies: ['c1=1', 'c2=2'] });
+  const binary = await invoker.handleUrl(
+    { method: 'PUT', rawPath: '/_aws/lambda-url/abc123/bin', rawQuery: '', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 1, 2, 255]) },
+    ctx(),
+  );
+  const bb = JSON.parse(String(binary.body));
+  assert.equal(bb.b64, true);
+  assert.deepEqual([...Buffer.from(bb.body, 'base64')], [0, 1, 2, 255]);
+  assert.equal(bb.q, undefined, 'no queryStringParameters without a query');
   const viaHost = await invoker.handleUrl({ method: 'GET', rawPath: '/', rawQuery: '', headers: { host: 'abc123.lambda-url.us-east-1.localhost:4566' }, body: Buffer.alloc(0) }, ctx());
   assert.equal(viaHost.status, 201);
   const missing = await invoker.handleUrl({ method: 'GET', rawPath: '/_aws/lambda-url/zzz/', rawQuery: '', headers: {}, body: Buffer.alloc(0) }, ctx());

@@ -3,6 +3,7 @@
 // shapes. It starts unspecialised (pre-started by the engine, so a cold start skips the node
 // spawn) and receives its function - task root, handler, environment - over the IPC channel.
 import http from 'node:http';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
@@ -23,6 +24,8 @@ process.once('message', (spec) => {
     process.exit(1);
   });
 });
+// An IPC message that arrives before a listener exists is dropped: say when one does.
+process.send({ ready: true });
 
 // AWS's Node.js runtime offers response streaming through the global `awslambda`.
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
@@ -71,20 +74,51 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 let apiHost = '127.0.0.1';
 let apiPort = 9001;
 
+// The Runtime API client: plain HTTP/1.1 on one kept-alive connection. Requests are written as
+// soon as they are made (pipelined): an invocation's response and the next GET /next leave in
+// one write, which saves the round trip a request-at-a-time client waits for.
+let conn;
+let inbox = Buffer.alloc(0);
+const waiting = [];
+
+function connection() {
+  if (conn) return conn;
+  conn = net.connect(apiPort, apiHost);
+  conn.setNoDelay(true);
+  conn.on('data', (chunk) => {
+    inbox = inbox.length ? Buffer.concat([inbox, chunk]) : chunk;
+    for (;;) {
+      const end = inbox.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = inbox.subarray(0, end).toString('utf8').split('\r\n');
+      const headers = {};
+      for (const line of head.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const length = Number(headers['content-length'] ?? 0);
+      if (inbox.length < end + 4 + length) return;
+      const body = Buffer.from(inbox.subarray(end + 4, end + 4 + length));
+      inbox = inbox.subarray(end + 4 + length);
+      const w = waiting.shift();
+      w?.resolve({ status: Number(head[0].split(' ')[1]), headers, body });
+    }
+  });
+  // The Runtime API is gone: Nimbus stopped (or killed this environment).
+  conn.on('close', () => process.exit(129));
+  conn.on('error', () => process.exit(129));
+  return conn;
+}
+
 function api(method, urlPath, body, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: apiHost, port: apiPort, method, path: urlPath, agent, headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (body) req.write(body);
-    req.end();
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
+    let head = `${method} ${urlPath} HTTP/1.1\r\nHost: ${apiHost}:${apiPort}\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    head += `Content-Length: ${payload ? payload.length : 0}\r\n\r\n`;
+    waiting.push({ resolve, reject });
+    const c = connection();
+    c.write(payload ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
   });
 }
 
@@ -251,8 +285,8 @@ async function runLoop(handler) {
       awsRequestId: id,
       logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
       logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
-      identity: ci ? JSON.parse(ci) : undefined,
-      clientContext: cc ? JSON.parse(cc) : undefined,
+      identity: parseOrUndefined(ci),
+      clientContext: parseOrUndefined(cc),
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
     if (handler[STREAMING]) {
@@ -305,7 +339,7 @@ async function runLoop(handler) {
         await api('POST', `/2018-06-01/runtime/invocation/${id}/error`, JSON.stringify(rec), { 'content-type': 'application/json', 'lambda-runtime-function-error-type': rec.errorType });
         continue;
       }
-      await api('POST', `/2018-06-01/runtime/invocation/${id}/response`, body ?? 'null', { 'content-type': 'application/json' });
+      void api('POST', `/2018-06-01/runtime/invocation/${id}/response`, body ?? 'null', { 'content-type': 'application/json' });
     }
   }
 }
@@ -374,5 +408,14 @@ async function waitForEmptyLoop(baseline) {
     for (const [kind, n] of now) if (n > (baseline.get(kind) ?? 0)) busy = true;
     if (!busy) return;
     await new Promise((r) => setTimeout(r, 1).unref());
+  }
+}
+
+function parseOrUndefined(s) {
+  if (!s) return undefined;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
   }
 }

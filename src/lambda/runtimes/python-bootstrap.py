@@ -137,6 +137,13 @@ class LambdaContext:
             self.memory_limit_in_mb, self.function_version, self.invoked_function_arn)
 
 
+def loads_or_none(s):
+    try:
+        return json.loads(s) if s else None
+    except ValueError:
+        return None
+
+
 def init_error(record):
     body = json.dumps(record)
     print("[ERROR] {}: {}\rTraceback (most recent call last):\r{}".format(record["errorType"], record["errorMessage"], "".join(record["stackTrace"]).replace("\n", "\r")), flush=True)
@@ -182,10 +189,13 @@ def main():
             os.environ["_X_AMZN_TRACE_ID"] = trace
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
+        # http.client reads header bytes as latin-1; the JSON in them is UTF-8.
         cc = headers.get("Lambda-Runtime-Client-Context")
         ci = headers.get("Lambda-Runtime-Cognito-Identity")
+        cc = cc.encode("latin-1").decode("utf-8", "replace") if cc else cc
+        ci = ci.encode("latin-1").decode("utf-8", "replace") if ci else ci
         context = LambdaContext(request_id, int(headers.get("Lambda-Runtime-Deadline-Ms") or 0), headers.get("Lambda-Runtime-Invoked-Function-Arn"),
-                                json.loads(ci) if ci else None, json.loads(cc) if cc else None)
+                                loads_or_none(ci), loads_or_none(cc))
         try:
             event = json.loads(body) if body else None
             result = handler(event, context)

@@ -145,6 +145,7 @@ export class Invoker {
     if (payload.length > SYNC_PAYLOAD_LIMIT) {
       throw new RequestTooLargeException(`Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`);
     }
+    checkClientContext(input.ClientContext);
     const { outcome, fn } = await this.runSync(scope, target, payload, ctx.requestId, {
       clientContext: input.ClientContext,
       traceId: header(ctx, 'x-amzn-trace-id'),
@@ -403,6 +404,18 @@ function normalisePayload(p: Buffer | undefined): Buffer {
     throw new InvalidRequestContentException(`Could not parse request body into json: Could not parse payload into json: ${(e as Error).message}`, { Type: 'User' });
   }
   return p;
+}
+
+/** AWS refuses a ClientContext that is not base64-encoded JSON before running anything. */
+function checkClientContext(cc: string | undefined): void {
+  if (cc === undefined) return;
+  try {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(cc)) throw new Error('not base64');
+    const v = JSON.parse(Buffer.from(cc, 'base64').toString('utf8'));
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+  } catch {
+    throw new InvalidRequestContentException('Client context must be a valid Base64-encoded JSON object.', { Type: 'User' });
+  }
 }
 
 function header(ctx: RequestContext, name: string): string | undefined {

@@ -46,18 +46,21 @@ function uniqueId(prefix: string): string {
 }
 
 export class StsProvider implements StsApi {
+  private readonly selectSession;
+  private readonly insertSession;
+
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly clock: Clock,
   ) {
     migrate(db, 'sts', MIGRATIONS);
+    this.selectSession = db.prepare('SELECT account_id, arn, user_id FROM sts_sessions WHERE access_key_id = ?');
+    this.insertSession = db.prepare('INSERT INTO sts_sessions (access_key_id, account_id, arn, user_id, expires_at) VALUES (?, ?, ?, ?, ?)');
   }
 
   private session(accessKeyId: string | undefined) {
     if (!accessKeyId) return undefined;
-    return this.db.prepare('SELECT account_id, arn, user_id FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as
-      | { account_id: string; arn: string; user_id: string }
-      | undefined;
+    return this.selectSession.get(accessKeyId) as { account_id: string; arn: string; user_id: string } | undefined;
   }
 
   GetCallerIdentity(_input: unknown, ctx: RequestContext): GetCallerIdentityResponse {
@@ -70,7 +73,7 @@ export class StsProvider implements StsApi {
   private issue(accountId: string, arn: string, userId: string, durationSeconds: number) {
     const AccessKeyId = randomKey('ASIA');
     const expiresAt = this.clock.now() + durationSeconds * 1000;
-    this.db.prepare('INSERT INTO sts_sessions (access_key_id, account_id, arn, user_id, expires_at) VALUES (?, ?, ?, ?, ?)').run(AccessKeyId, accountId, arn, userId, expiresAt);
+    this.insertSession.run(AccessKeyId, accountId, arn, userId, expiresAt);
     return {
       AccessKeyId,
       SecretAccessKey: crypto.randomBytes(30).toString('base64').slice(0, 40),
