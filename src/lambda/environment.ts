@@ -102,7 +102,16 @@ export class Environment {
     this.logStreamName = opts.logStreamName;
     this.usesOutputMarker = opts.usesOutputMarker;
     this.provisioned = !!opts.provisioned;
-    this.server = http.createServer((req, res) => this.onRuntimeRequest(req, res));
+    // Whatever a runtime sends, it never throws inside Nimbus.
+    this.server = http.createServer((req, res) => {
+      try {
+        this.onRuntimeRequest(req, res);
+      } catch (e) {
+        if (!res.headersSent) json(res, 400, { errorType: 'InvalidRequest', errorMessage: (e as Error).message });
+        else res.destroy();
+      }
+    });
+    this.server.on('clientError', (_err, socket) => socket.destroy());
     this.server.keepAliveTimeout = 0;
   }
 

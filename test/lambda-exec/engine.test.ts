@@ -375,3 +375,19 @@ exit 5`;
   assert.equal(body(second).errorType, 'Runtime.ExitError');
   assert.match(body(second).errorMessage, /exit status 5$/);
 });
+
+test('a custom runtime sending garbage to the Runtime API gets 4xx answers, and Nimbus carries on', async () => {
+  const bootstrap = `#!/bin/sh
+API="http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+H=$(mktemp); curl -sS -D "$H" "$API/invocation/next" >/dev/null
+ID=$(grep -i "^Lambda-Runtime-Aws-Request-Id:" "$H" | tr -d "\\r" | cut -d" " -f2)
+A=$(curl -s -o /dev/null -w "%{http_code}" -X POST "$API/invocation/%E0%A4%A/response" -d x)
+B=$(curl -s -o /dev/null -w "%{http_code}" -X POST "$API/invocation/not-the-id/response" -d x)
+C=$(curl -s -o /dev/null -w "%{http_code}" "$API/nowhere")
+printf 'garbage\\r\\n\\r\\n' | curl -s -m 1 telnet://\${AWS_LAMBDA_RUNTIME_API} >/dev/null 2>&1
+curl -sS -X POST "$API/invocation/$ID/response" -d "\\"$A $B $C\\"" >/dev/null
+sleep 5`;
+  const fn = snapshot(blobs, { bootstrap: { content: bootstrap, mode: 0o755 } }, { runtime: 'provided.al2023', handler: 'x' });
+  const out = await invoke(fn);
+  assert.equal(body(out), '400 400 404');
+});

@@ -78,6 +78,15 @@ test('a handler reaches SQS through AWS_ENDPOINT_URL with no configuration', asy
   assert.equal(got.Messages?.[0]?.Body, 'hello from lambda');
 });
 
+test('a python handler reaches SQS with boto3 and no configuration', async () => {
+  const q = await sqs.send(new CreateQueueCommand({ QueueName: 'from-python' }));
+  await createFn('wire-boto', { 'app.py': 'import boto3\nsqs = boto3.client("sqs")\ndef handler(e, c):\n    return sqs.send_message(QueueUrl=e["url"], MessageBody="hello from boto3")["MessageId"]\n' }, { Runtime: 'python3.11', Handler: 'app.handler' });
+  const r = await lambda.send(new InvokeCommand({ FunctionName: 'wire-boto', Payload: Buffer.from(JSON.stringify({ url: q.QueueUrl })) }));
+  assert.equal(r.FunctionError, undefined, text(r.Payload));
+  const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.QueueUrl, WaitTimeSeconds: 1 }));
+  assert.equal(got.Messages?.[0]?.Body, 'hello from boto3');
+});
+
 test('function URL over HTTP with fetch', async () => {
   await createFn('wire-url', { 'index.mjs': 'export const handler = async (e) => ({ statusCode: 201, headers: { "x-test": "yes" }, body: JSON.stringify({ path: e.rawPath, q: e.queryStringParameters, method: e.requestContext.http.method, body: e.body }) });' });
   const cfg = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'wire-url', AuthType: 'NONE' }));
