@@ -250,6 +250,10 @@ export class LambdaEngine {
     env.coldStartReported = provisioned;
     pool.envs.add(env);
     const runtimeApi = await env.listen();
+    if (this.closed) {
+      env.stop();
+      throw new Error('engine closed');
+    }
     const initLines: LogEvent[] = [];
     const t = this.opts.clock.now();
     const runtimeVersion = runtimeVersionName(fn.runtime);

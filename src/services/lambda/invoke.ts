@@ -179,6 +179,7 @@ export class Invoker {
     const target = await this.opts.control.resolve(scope, input.FunctionName, input.Qualifier);
     const payload = normalisePayload(input.Payload);
     if (input.InvocationType === 'DryRun') return { StatusCode: 204 };
+    checkClientContext(input.ClientContext);
     const chunks: Buffer[] = [];
     const { outcome, fn } = await this.runSync(scope, target, payload, ctx.requestId, {
       clientContext: input.ClientContext,
