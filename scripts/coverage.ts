@@ -33,6 +33,7 @@ export async function collectCoverage(): Promise<ServiceCoverage[]> {
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
+    fsync: false,
     accountId: '000000000000',
     region: 'us-east-1',
     lambdaIdleSeconds: 600,

@@ -6,6 +6,8 @@ export interface Config {
   host: string;
   /** persistence is on when set; otherwise state lives in an in-memory SQLite database */
   dataDir?: string;
+  /** commits wait for the disk, so that they survive a power cut and not only a crash of Nimbus */
+  fsync: boolean;
   logLevel: LogLevel;
   accountId: string;
   region: string;
@@ -17,6 +19,7 @@ const FLAGS: Record<string, keyof Config> = {
   '--port': 'port',
   '--host': 'host',
   '--data-dir': 'dataDir',
+  '--fsync': 'fsync',
   '--log-level': 'logLevel',
   '--account-id': 'accountId',
   '--region': 'region',
@@ -28,6 +31,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     port: num(env.NIMBUS_PORT, 4566),
     host: env.NIMBUS_HOST || '127.0.0.1',
     dataDir: env.NIMBUS_DATA_DIR || undefined,
+    fsync: bool(env.NIMBUS_FSYNC, false),
     logLevel: (env.NIMBUS_LOG_LEVEL as LogLevel) || 'info',
     accountId: env.NIMBUS_ACCOUNT_ID || '000000000000',
     region: env.NIMBUS_REGION || 'us-east-1',
@@ -45,11 +49,20 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`option ${flag} needs a value`);
-    (cfg as unknown as Record<string, unknown>)[key] = typeof cfg[key] === 'number' ? num(value, NaN) : value;
+    const current = cfg[key];
+    (cfg as unknown as Record<string, unknown>)[key] = typeof current === 'number' ? num(value, NaN) : typeof current === 'boolean' ? bool(value, undefined) : value;
     if (Number.isNaN(cfg[key])) throw new Error(`option ${flag} needs a number`);
+    if (cfg[key] === undefined && typeof current === 'boolean') throw new Error(`option ${flag} needs on or off`);
   }
   if (!/^\d{12}$/.test(cfg.accountId)) throw new Error('NIMBUS_ACCOUNT_ID must be 12 digits');
   return cfg;
+}
+
+function bool<T extends boolean | undefined>(v: string | undefined, dflt: T): boolean | T {
+  if (v === undefined || v === '') return dflt;
+  if (/^(1|true|on|yes)$/i.test(v)) return true;
+  if (/^(0|false|off|no)$/i.test(v)) return false;
+  return dflt;
 }
 
 function num(v: string | undefined, dflt: number): number {

@@ -29,7 +29,7 @@ export interface Nimbus {
 
 export async function startNimbus(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Nimbus> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const db = openDatabase(config.dataDir);
+  const db = openDatabase(config.dataDir, { fsync: config.fsync });
   const blobs = new BlobStore(config.dataDir);
   let endpoint = '';
   const services = new ServiceHost({ config, db, blobs, clock: opts.clock ?? new SystemClock(), log, endpoint: () => endpoint });

@@ -197,12 +197,12 @@ test('internal callers: SendMessage by a URL built from the queue ARN, through v
   }
 });
 
-test('on disk: concurrent sends share one commit; receives leave the connection at synchronous=FULL', async () => {
+test('with fsync on: concurrent sends share one commit; receives leave the connection at synchronous=FULL', async () => {
   const fs = await import('node:fs');
   const os = await import('node:os');
   const path = await import('node:path');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-sqs-engine-'));
-  const db = openDatabase(dir);
+  const db = openDatabase(dir, { fsync: true });
   try {
     const engine = new QueueEngine(db, new ManualClock());
     const q = engine.createQueue('000000000000', 'us-east-1', 'disk', false, { MessageRetentionPeriod: '345600', VisibilityTimeout: '30' }, {});

@@ -9,7 +9,7 @@
 // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
 // Time (back-off, event age) comes from deps.clock, so tests advance it instead of sleeping.
 import type { Db } from '../../store/db.js';
-import { migrate } from '../../store/db.js';
+import { migrate, relaxedTransaction } from '../../store/db.js';
 import type { ServiceDeps } from '../types.js';
 import type { TimerHandle } from '../../core/clock.js';
 import { destinationRecord, sendToDeadLetter, sendToDestination, type DestinationCondition, type Scope } from './destinations.js';
@@ -136,21 +136,13 @@ export class AsyncQueue {
   }
 
   /**
-   * Queue writes commit with synchronous=NORMAL: in WAL mode a commit then survives a Nimbus
-   * crash or kill -9 (and so any restart), but not an OS crash or power cut, which would need an
-   * fsync per event. Nimbus gives that up so that an Event invoke is accepted as fast as a warm
-   * RequestResponse invoke answers; a later FULL commit by any store makes the events durable.
-   * A lost claim or removal only runs an event again, which AWS's at-least-once async delivery
-   * allows.
+   * Queue writes do not wait for the disk even with NIMBUS_FSYNC on, so that an Event invoke is
+   * accepted as fast as a warm RequestResponse invoke answers: they survive a crash or kill -9 of
+   * Nimbus, not an OS crash or power cut. A lost claim or removal only runs an event again, which
+   * AWS's at-least-once async delivery allows.
    */
   private relaxed<T>(fn: () => T): T {
-    if (this.db.memory) return fn();
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return fn();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    return relaxedTransaction(this.db, fn);
   }
 
   /** Accepts an event (durably, before the caller's 202). */

@@ -10,14 +10,15 @@
 // chosen group's following visible messages through (queue_id, group_id, seq); the next message
 // becomes head when the head is deleted, expires or moves. No receive walks a blocked group.
 //
-// Durability: every operation is one SQLite transaction in a WAL database; a SendMessage is
+// Durability: every operation is one SQLite transaction in a WAL database, committed before the
+// answer, so an acknowledged SendMessage survives kill -9. With NIMBUS_FSYNC on, a send is
 // acknowledged only after its synchronous=FULL commit (sendDurably groups concurrent sends into
-// one), so it survives kill -9 and a power cut. In-flight messages keep their visible_at, so
+// one), so it survives a power cut too. In-flight messages keep their visible_at, so
 // after a restart they reappear when their timeout ends.
 import crypto from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { partitionOf } from '../../core/context.js';
-import { migrate, type Db } from '../../store/db.js';
+import { fsyncs, migrate, relaxedTransaction, type Db } from '../../store/db.js';
 
 const MIGRATIONS = [
   `CREATE TABLE sqs_queues (
@@ -344,13 +345,13 @@ export class QueueEngine {
   }
 
   /**
-   * Like send, with group commit when the database is on disk: sends that arrive together (in
+   * Like send, with group commit when commits wait for the disk (NIMBUS_FSYNC): sends that arrive together (in
    * one turn of the event loop) share one transaction, so one fsync of synchronous=FULL, and
    * each is acknowledged only after that commit. An fsync costs about a millisecond; sharing it
    * is what lets concurrent senders reach thousands of messages a second.
    */
   sendDurably(q: Queue, messages: NewMessage[]): Promise<SendOutcome[]> {
-    if (this.db.memory) return Promise.resolve(this.send(q, messages));
+    if (!fsyncs(this.db)) return Promise.resolve(this.send(q, messages));
     return new Promise((resolve, reject) => {
       this.pending.push({ q, messages, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.flush());
@@ -405,21 +406,14 @@ export class QueueEngine {
   }
 
   /**
-   * Receives, deletes and visibility changes commit without their own fsync: in WAL mode with
-   * synchronous=NORMAL a committed transaction still survives a crash of the process (kill -9),
-   * and it becomes power-cut durable with the next FULL commit. Losing one to a power cut only
-   * makes a message visible again, which SQS's at-least-once delivery allows. Sends keep FULL.
-   * The connection is shared with other stores, so FULL is restored after each transaction.
+   * Receives, deletes and visibility changes never wait for the disk, even with NIMBUS_FSYNC on:
+   * losing one to a power cut only makes a message visible again, which SQS's at-least-once
+   * delivery allows.
    */
   private relaxed<T>(fn: () => T): T {
-    if (this.db.memory) return this.db.transaction(fn)();
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.db.transaction(fn)();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    return relaxedTransaction(this.db, fn);
   }
+
 
   /**
    * Takes up to `max` deliverable messages, makes them invisible for visibilityMs and counts the
