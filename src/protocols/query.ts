@@ -43,12 +43,20 @@ function paramTree(params: URLSearchParams): ParamNode {
   return root;
 }
 
-/** The request's parameters: the query string, then the form body (which wins on a repeat). */
+const parsedParams = new WeakMap<WireRequest, URLSearchParams>();
+
+/**
+ * The request's parameters: the query string, then the form body (which wins on a repeat).
+ * Read once per request (resolveOperation and parse both need them), after the body is read.
+ */
 export function queryParams(req: WireRequest): URLSearchParams {
-  const params = new URLSearchParams(req.rawQuery);
+  let params = parsedParams.get(req);
+  if (params) return params;
+  params = new URLSearchParams(req.rawQuery);
   if (req.body.length > 0) {
     for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) params.set(k, v);
   }
+  parsedParams.set(req, params);
   return params;
 }
 
