@@ -288,7 +288,7 @@ export class LambdaEngine {
       proc = spare ?? spawnNode(fn.memorySize, { PATH: vars.PATH, TZ: ':UTC', ...(fn.environment.NODE_OPTIONS ? { NODE_OPTIONS: fn.environment.NODE_OPTIONS } : {}) }, code.taskRoot);
       if (!spare) this.track(proc);
       this.spares.want(fn.memorySize);
-      specialiseNode(proc, { runtimeApi, taskRoot: code.taskRoot, handler: fn.handler, env: vars });
+      specialiseNode(proc, { runtimeApi, runtimeSocket: env.runtimeSocket, taskRoot: code.taskRoot, handler: fn.handler, env: vars });
     } else if (family === 'python') {
       const spare = this.pythonSpares.claim();
       if (spare) {

@@ -8,6 +8,7 @@
 // One invocation at a time. A timeout, a crash or an init failure stops the environment for
 // good (SIGKILL to its whole process group); the pool starts a fresh one for the next request.
 import http from 'node:http';
+import net from 'node:net';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { FunctionSnapshot, InvokeParams, LogEvent } from './types.js';
 import { killTree } from './runtimes.js';
+import { serveLocalRuntimeApi, type RuntimeRequest, type RuntimeResponse } from './runtime-api-local.js';
 
 export type EnvState = 'starting' | 'ready' | 'invoking' | 'stopped';
 
@@ -86,7 +88,10 @@ export class Environment {
   private droppedLines = 0;
 
   private server: http.Server;
-  private waitingNext?: http.ServerResponse;
+  /** the same Runtime API on a Linux abstract socket, for Nimbus's own runtime clients (see listen) */
+  private localServer?: net.Server;
+  runtimeSocket?: string;
+  private waitingNext?: RuntimeResponse;
   private current?: Invocation;
   private initWaiters: ((r: { ok: true } | { ok: false; payload: Buffer; errorType: string }) => void)[] = [];
   initError?: { payload: Buffer; errorType: string };
@@ -103,14 +108,7 @@ export class Environment {
     this.usesOutputMarker = opts.usesOutputMarker;
     this.provisioned = !!opts.provisioned;
     // Whatever a runtime sends, it never throws inside Nimbus.
-    this.server = http.createServer((req, res) => {
-      try {
-        this.onRuntimeRequest(req, res);
-      } catch (e) {
-        if (!res.headersSent) json(res, 400, { errorType: 'InvalidRequest', errorMessage: (e as Error).message });
-        else res.destroy();
-      }
-    });
+    this.server = http.createServer((req, res) => this.handleRuntimeRequest(req, res));
     this.server.on('clientError', (_err, socket) => socket.destroy());
     this.server.keepAliveTimeout = 0;
   }
@@ -121,6 +119,19 @@ export class Environment {
       this.server.once('error', reject);
       this.server.listen(0, '127.0.0.1', () => resolve());
     });
+    // Nimbus's own Node.js runtime client reaches the same Runtime API over a Unix socket in the
+    // abstract namespace (no file in the function's folders), served by runtime-api-local.ts: a
+    // local socket costs the kernel a little less than loopback TCP on every event and answer.
+    // AWS_LAMBDA_RUNTIME_API stays host:port for everything else.
+    if (process.platform === 'linux') {
+      const name = `\0nimbus-runtime-${this.id}`;
+      const local = net.createServer((socket) => serveLocalRuntimeApi(socket, (req, res) => this.handleRuntimeRequest(req, res)));
+      this.runtimeSocket = await new Promise<string | undefined>((resolve) => {
+        local.once('error', () => resolve(undefined));
+        local.listen(name, () => resolve(name));
+      });
+      if (this.runtimeSocket) this.localServer = local;
+    }
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
@@ -232,6 +243,7 @@ export class Environment {
     this.waitingNext?.destroy();
     this.waitingNext = undefined;
     this.server.close();
+    this.localServer?.close();
     this.server.closeAllConnections();
     fs.rm(this.tmpDir, { recursive: true, force: true }, () => {});
     if (this.current && !this.current.done) this.finishWithExit(null, 'SIGKILL');
@@ -240,7 +252,17 @@ export class Environment {
 
   // ---- Runtime API ----
 
-  private onRuntimeRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private handleRuntimeRequest(req: RuntimeRequest, res: RuntimeResponse): void {
+    // Whatever a runtime sends, it never throws inside Nimbus.
+    try {
+      this.onRuntimeRequest(req, res);
+    } catch (e) {
+      if (!res.headersSent) json(res, 400, { errorType: 'InvalidRequest', errorMessage: (e as Error).message });
+      else res.destroy();
+    }
+  }
+
+  private onRuntimeRequest(req: RuntimeRequest, res: RuntimeResponse): void {
     const url = req.url ?? '';
     const m = /^\/2018-06-01\/runtime\/(?:invocation\/(next|[^/]+\/(?:response|error))|(init\/error))$/.exec(url.split('?')[0]);
     if (!m) {
@@ -289,8 +311,12 @@ export class Environment {
           this.complete(inv, errorPayloadWithType('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`));
           return;
         }
-        json(res, 202, { status: 'OK' });
+        // The caller's answer leaves first; the runtime's acknowledgement follows in the same turn
+        // of the event loop (the runtime has nothing to do until its next event anyway).
         this.complete(inv, { payload: body });
+        setImmediate(() => {
+          if (!res.destroyed) json(res, 202, { status: 'OK' });
+        });
       } else {
         const payload = body ?? Buffer.from('{}');
         const type = headerOf(req, 'lambda-runtime-function-error-type') ?? errorTypeOf(payload) ?? 'Runtime.Unknown';
@@ -300,7 +326,7 @@ export class Environment {
     });
   }
 
-  private onNext(res: http.ServerResponse): void {
+  private onNext(res: RuntimeResponse): void {
     if (this.state === 'stopped') {
       res.destroy();
       return;
@@ -324,7 +350,7 @@ export class Environment {
     res.socket?.setTimeout(0);
   }
 
-  private deliver(inv: Invocation, res: http.ServerResponse): void {
+  private deliver(inv: Invocation, res: RuntimeResponse): void {
     inv.delivered = true;
     const p = inv.params;
     const headers: Record<string, string> = {
@@ -460,13 +486,13 @@ function errorTypeOf(body: Buffer | undefined): string | undefined {
   }
 }
 
-function headerOf(req: http.IncomingMessage, name: string): string | undefined {
+function headerOf(req: RuntimeRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v || undefined;
 }
 
 /** Reads a body up to `limit` bytes; undefined past the limit. */
-function readBody(req: http.IncomingMessage, limit: number, done: (body: Buffer | undefined) => void): void {
+function readBody(req: RuntimeRequest, limit: number, done: (body: Buffer | undefined) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let over = false;
@@ -479,7 +505,7 @@ function readBody(req: http.IncomingMessage, limit: number, done: (body: Buffer 
   req.on('error', () => done(undefined));
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
+function json(res: RuntimeResponse, status: number, body: unknown): void {
   const s = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
   res.end(s);

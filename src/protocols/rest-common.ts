@@ -24,7 +24,12 @@ interface Route {
   requiredBindings: { location: 'querystring' | 'header'; name: string }[];
 }
 
-const routeTables = new WeakMap<ServiceModel, Route[]>();
+interface RouteTable {
+  /** routes by upper-case HTTP method, in model order */
+  byMethod: Map<string, Route[]>;
+  byOperation: Map<string, Route>;
+}
+const routeTables = new WeakMap<ServiceModel, RouteTable>();
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -78,10 +83,18 @@ function compileRoute(model: ServiceModel, opName: string, op: Operation): Route
   };
 }
 
-function routeTable(model: ServiceModel): Route[] {
+// Indexed by method and by operation: every request looks its route up, and S3 has ~100 operations.
+function routeTable(model: ServiceModel): RouteTable {
   let table = routeTables.get(model);
   if (!table) {
-    table = Object.entries(model.operations).map(([name, op]) => compileRoute(model, name, op));
+    table = { byMethod: new Map(), byOperation: new Map() };
+    for (const [name, op] of Object.entries(model.operations)) {
+      const route = compileRoute(model, name, op);
+      const same = table.byMethod.get(route.method);
+      if (same) same.push(route);
+      else table.byMethod.set(route.method, [route]);
+      table.byOperation.set(name, route);
+    }
     routeTables.set(model, table);
   }
   return table;
@@ -104,8 +117,8 @@ export function resolveRoute(req: WireRequest, model: ServiceModel, opts: RouteO
   const method = req.method.toUpperCase();
   const query = parseQuery(req.rawQuery);
   const candidates: { route: Route; score: number[] }[] = [];
-  for (const route of routeTable(model)) {
-    if (route.method !== method || !route.pattern.test(req.rawPath)) continue;
+  for (const route of routeTable(model).byMethod.get(method) ?? []) {
+    if (!route.pattern.test(req.rawPath)) continue;
     let literalsMatch = true;
     for (const [key, value] of route.queryLiterals) {
       const present = query.get(key);
@@ -147,7 +160,7 @@ function hasQueryKeyIgnoringCase(query: Map<string, string[]>, lowerName: string
 
 /** Values of the request's uri labels, percent-decoded (greedy labels keep their '/'). */
 export function uriLabels(req: WireRequest, model: ServiceModel, operation: string, malformed: (detail: string) => ServiceError): Record<string, string> {
-  const route = routeTable(model).find((r) => r.operation === operation);
+  const route = routeTable(model).byOperation.get(operation);
   const out: Record<string, string> = {};
   if (!route) return out;
   const m = route.pattern.exec(req.rawPath);

@@ -20,28 +20,40 @@ type LambdaModuleProvider = LambdaProvider & { mappings?: EventSourceMappings; i
 /** The control plane seen through the invoker's InvokeControl contract (see the header of invoke.ts). */
 export function invokeControlOf(provider: LambdaProvider): InvokeControl {
   const control = provider.control;
+  // Resolution reads the function, its version, settings and alias: the answer stays valid until
+  // the Lambda tables are written again (the store's generation), so warm invokes skip it.
+  const resolved = new Map<string, { generation: number; target: ReturnType<typeof resolveNow> }>();
+  const resolveNow = (scope: { accountId: string; region: string }, functionName: string, qualifier: string | undefined) => {
+    const r = control.resolveFunction(scope.accountId, scope.region, functionName, qualifier);
+    const first = r.candidates[0].snapshot;
+    if (r.candidates.some((c) => c.snapshot.packageType === 'Image')) {
+      // Departure: Nimbus stores container-image functions but runs no container engine.
+      throw new InvalidRuntimeException(
+        'Nimbus cannot run this function: PackageType Image needs a container engine, which Nimbus does not run. Deploy it as a .zip package (PackageType Zip) to invoke it locally.',
+        { Type: 'User' },
+      );
+    }
+    const q = r.alias ?? (r.invokedFunctionArn.split(':').length > 7 ? r.invokedFunctionArn.split(':')[7] : undefined);
+    const eventInvokeConfig = control.eventInvokeConfig(first.accountId, first.region, first.functionName, q);
+    return {
+      functionName: first.functionName,
+      functionArn: first.functionArn,
+      qualifier: q,
+      versions: r.candidates.map((c, i) => (i === 0 ? { fn: c.snapshot } : { fn: c.snapshot, weight: c.weight })),
+      ...(r.reservedConcurrency !== null ? { reservedConcurrency: r.reservedConcurrency } : {}),
+      recursiveLoop: control.recursiveLoop(first.accountId, first.region, first.functionName),
+      ...(eventInvokeConfig ? { eventInvokeConfig } : {}),
+    };
+  };
   return {
     resolve(scope, functionName, qualifier) {
-      const r = control.resolveFunction(scope.accountId, scope.region, functionName, qualifier);
-      const first = r.candidates[0].snapshot;
-      if (r.candidates.some((c) => c.snapshot.packageType === 'Image')) {
-        // Departure: Nimbus stores container-image functions but runs no container engine.
-        throw new InvalidRuntimeException(
-          'Nimbus cannot run this function: PackageType Image needs a container engine, which Nimbus does not run. Deploy it as a .zip package (PackageType Zip) to invoke it locally.',
-          { Type: 'User' },
-        );
-      }
-      const q = r.alias ?? (r.invokedFunctionArn.split(':').length > 7 ? r.invokedFunctionArn.split(':')[7] : undefined);
-      const eventInvokeConfig = control.eventInvokeConfig(first.accountId, first.region, first.functionName, q);
-      return {
-        functionName: first.functionName,
-        functionArn: first.functionArn,
-        qualifier: q,
-        versions: r.candidates.map((c, i) => (i === 0 ? { fn: c.snapshot } : { fn: c.snapshot, weight: c.weight })),
-        ...(r.reservedConcurrency !== null ? { reservedConcurrency: r.reservedConcurrency } : {}),
-        recursiveLoop: control.recursiveLoop(first.accountId, first.region, first.functionName),
-        ...(eventInvokeConfig ? { eventInvokeConfig } : {}),
-      };
+      const key = `${scope.accountId}\n${scope.region}\n${functionName}\n${qualifier ?? ''}`;
+      const hit = resolved.get(key);
+      if (hit && hit.generation === provider.store.generation) return hit.target;
+      const target = resolveNow(scope, functionName, qualifier);
+      if (resolved.size >= 1024) resolved.clear();
+      resolved.set(key, { generation: provider.store.generation, target });
+      return target;
     },
     urlTarget(urlId): UrlTarget | undefined {
       const t = control.functionUrl(urlId);

@@ -440,12 +440,25 @@ function hopsOf(ctx: RequestContext): number | undefined {
 
 const lineageHashes = new Map<string, string>();
 
+/** Random hex digits drawn from a pool refilled 4 KB at a time (one syscall for many trace ids). */
+const randomPool = Buffer.alloc(4096);
+let randomUsed = randomPool.length;
+function randomHex(bytes: number): string {
+  if (randomUsed + bytes > randomPool.length) {
+    crypto.randomFillSync(randomPool);
+    randomUsed = 0;
+  }
+  const hex = randomPool.toString('hex', randomUsed, randomUsed + bytes);
+  randomUsed += bytes;
+  return hex;
+}
+
 /** The trace header handed to the runtime: the caller's Root (or a new one) and the chain's next hop. */
 function traceFor(incoming: string | undefined, functionArn: string, hops: number): string {
-  const root = (incoming && /Root=([^;]+)/.exec(incoming)?.[1]) ?? `1-${Math.floor(Date.now() / 1000).toString(16)}-${crypto.randomBytes(12).toString('hex')}`;
+  const root = (incoming && /Root=([^;]+)/.exec(incoming)?.[1]) ?? `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomHex(12)}`;
   let fnHash = lineageHashes.get(functionArn);
   if (!fnHash) lineageHashes.set(functionArn, (fnHash = crypto.createHash('sha256').update(functionArn).digest('hex').slice(0, 8)));
-  return `Root=${root};Parent=${crypto.randomBytes(8).toString('hex')};Sampled=0;Lineage=${fnHash}:${hops + 1}`;
+  return `Root=${root};Parent=${randomHex(8)};Sampled=0;Lineage=${fnHash}:${hops + 1}`;
 }
 
 async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {

@@ -382,14 +382,24 @@ export class LambdaProvider {
         ...(more && last ? { NextMarker: encodeMarker({ name: last.name, seq: last.seq }) } : {}),
       };
     }
-    const page = this.store.pageLatest(ctx.accountId, ctx.region, cursor?.name ?? '', limit + 1);
+    // A page read again with nothing written since is the page already built.
+    const cacheKey = `${ctx.accountId}\n${ctx.region}\n${cursor?.name ?? ''}\n${limit}`;
+    const cached = this.listPages.get(cacheKey);
+    if (cached && cached.generation === this.store.generation) return { Functions: cached.functions.slice(), ...(cached.nextMarker ? { NextMarker: cached.nextMarker } : {}) };
+    const page = this.store.pageLatestWithBusy(ctx.accountId, ctx.region, cursor?.name ?? '', limit + 1);
     const more = page.length > limit;
     const items = page.slice(0, limit);
-    return {
-      Functions: items.map((d) => listed(this.present(d, rowOf(d.config.FunctionName!)))),
-      ...(more ? { NextMarker: encodeMarker({ name: items[items.length - 1].config.FunctionName!, seq: 0 }) } : {}),
-    };
+    // Listing observes each function: an in-flight create or update completes now (see observe),
+    // so every listed configuration is presented settled.
+    for (const x of items) if (x.busyKind) this.store.setBusy(ctx.accountId, ctx.region, x.name, null, 0);
+    const functions = items.map((x) => listed(this.present(x.doc, undefined)));
+    const nextMarker = more ? encodeMarker({ name: items[items.length - 1].doc.config.FunctionName!, seq: 0 }) : undefined;
+    if (this.listPages.size >= 64) this.listPages.clear();
+    this.listPages.set(cacheKey, { generation: this.store.generation, functions, nextMarker });
+    return { Functions: functions.slice(), ...(nextMarker ? { NextMarker: nextMarker } : {}) };
   }
+
+  private readonly listPages = new Map<string, { generation: number; functions: L.FunctionConfiguration[]; nextMarker?: string }>();
 
   async UpdateFunctionCode(input: L.UpdateFunctionCodeRequest, ctx: RequestContext): Promise<L.FunctionConfiguration> {
     const ref = this.ref(ctx, input.FunctionName);

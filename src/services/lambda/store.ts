@@ -93,10 +93,24 @@ export type SettingKind = 'event-invoke' | 'provisioned' | 'runtime-management';
 
 export class LambdaStore {
   private readonly s;
+  /**
+   * Raised by every statement that writes (before it runs): whatever was read and derived at one
+   * generation is still what the tables say while the generation is unchanged. Lets hot reads
+   * (Invoke's function resolution, ListFunctions pages) skip SQLite and JSON parsing.
+   */
+  generation = 0;
 
   constructor(readonly db: Db) {
     migrate(db, 'lambda', MIGRATIONS);
-    const p = (sql: string) => db.prepare(sql);
+    const p = (sql: string) => {
+      const st = db.prepare(sql);
+      if (/^\s*SELECT\b/i.test(sql)) return st;
+      const bump = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+        this.generation++;
+        return f(...a);
+      };
+      return { run: bump(st.run.bind(st)), get: bump(st.get.bind(st)), all: bump(st.all.bind(st)) } as unknown as typeof st;
+    };
     this.s = {
       getFn: p('SELECT * FROM lambda_functions WHERE account_id = ? AND region = ? AND name = ?'),
       insertFn: p('INSERT INTO lambda_functions (account_id, region, name, tags, busy_kind, busy_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -116,6 +130,9 @@ export class LambdaStore {
       deleteVersion: p('DELETE FROM lambda_versions WHERE account_id = ? AND region = ? AND name = ? AND version = ?'),
       deleteVersions: p('DELETE FROM lambda_versions WHERE account_id = ? AND region = ? AND name = ?'),
       pageLatest: p("SELECT doc FROM lambda_versions WHERE account_id = ? AND region = ? AND version = '$LATEST' AND name > ? ORDER BY name LIMIT ?"),
+      pageLatestBusy: p(
+        "SELECT v.name AS name, v.doc AS doc, f.busy_kind AS busy_kind FROM lambda_versions v LEFT JOIN lambda_functions f ON f.account_id = v.account_id AND f.region = v.region AND f.name = v.name WHERE v.account_id = ? AND v.region = ? AND v.version = '$LATEST' AND v.name > ? ORDER BY v.name LIMIT ?",
+      ),
       pageAll: p('SELECT name, seq, doc FROM lambda_versions WHERE account_id = ? AND region = ? AND (name > ? OR (name = ? AND seq > ?)) ORDER BY name, seq LIMIT ?'),
       codeTotal: p('SELECT doc FROM lambda_versions WHERE account_id = ? AND region = ?'),
 
@@ -216,6 +233,10 @@ export class LambdaStore {
   /** One page of $LATEST configurations in name order, after `afterName`. */
   pageLatest(a: string, r: string, afterName: string, limit: number): StoredVersion[] {
     return (this.s.pageLatest.all(a, r, afterName, limit) as { doc: string }[]).map((x) => JSON.parse(x.doc));
+  }
+  /** As pageLatest, with each function's in-flight state (busy_kind), in one query. */
+  pageLatestWithBusy(a: string, r: string, afterName: string, limit: number): { name: string; doc: StoredVersion; busyKind: string | null }[] {
+    return (this.s.pageLatestBusy.all(a, r, afterName, limit) as { name: string; doc: string; busy_kind: string | null }[]).map((x) => ({ name: x.name, doc: JSON.parse(x.doc), busyKind: x.busy_kind }));
   }
   /** One page of every version ($LATEST first within a function), after (name, seq). */
   pageAll(a: string, r: string, afterName: string, afterSeq: number, limit: number): { name: string; seq: number; doc: StoredVersion }[] {

@@ -19,8 +19,8 @@ export const createProvider: ServiceModule['createProvider'] = (deps) => new S3P
  */
 export async function intercept(provider: object, req: WireRequest, ctx: RequestContext): Promise<WireResponse | undefined> {
   const s3 = provider as S3Provider;
-  const segments = req.rawPath.split('/').filter(Boolean);
   if (req.method === 'OPTIONS') {
+    const segments = req.rawPath.split('/').filter(Boolean);
     const h = req.headers;
     const r = s3.corsPreflight(decodeURIComponent(segments[0] ?? ''), h['origin'], h['access-control-request-method'], h['access-control-request-headers']);
     return { status: r.status, headers: r.headers };

@@ -174,8 +174,10 @@ export interface Delivery {
   endpoint(): string;
 }
 
+// SQS's URL scheme, imported on the first delivery (S3 alone does not load SQS) and kept.
+let queueUrlFromArn: ((arn: string, endpoint: string) => string) | undefined;
 async function queueUrlOf(arn: string, endpoint: string): Promise<string> {
-  const { queueUrlFromArn } = await import('../sqs/urls.js');
+  queueUrlFromArn ??= (await import('../sqs/urls.js')).queueUrlFromArn;
   return queueUrlFromArn(arn, endpoint);
 }
 
@@ -273,7 +275,10 @@ async function send(t: Target, message: string, d: Delivery): Promise<void> {
   const arn = parseArn(t.arn);
   if (!arn) throw new Error(`not an ARN: ${t.arn}`);
   const where = { accountId: arn.accountId, region: arn.region };
-  if (t.kind === 'queue') await d.internal.call('sqs', 'SendMessage', { QueueUrl: await queueUrlOf(t.arn, d.endpoint()), MessageBody: message }, where);
+  if (t.kind === 'queue') {
+    const QueueUrl = queueUrlFromArn ? queueUrlFromArn(t.arn, d.endpoint()) : await queueUrlOf(t.arn, d.endpoint());
+    await d.internal.call('sqs', 'SendMessage', { QueueUrl, MessageBody: message }, where);
+  }
   else if (t.kind === 'topic') await d.internal.call('sns', 'Publish', { TopicArn: t.arn, Message: message, Subject: 'Amazon S3 Notification' }, where);
   else await d.internal.call('lambda', 'Invoke', { FunctionName: t.arn, InvocationType: 'Event', Payload: Buffer.from(message) }, where);
 }

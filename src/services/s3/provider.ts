@@ -2,6 +2,7 @@
 // uploads, tagging, CORS, policy and notifications. It takes and returns the model's members;
 // the rest-xml codec owns the wire. Where Nimbus departs from S3 the comment says so.
 import crypto from 'node:crypto';
+import { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { RequestContext } from '../../core/context.js';
 import { ServiceError } from '../../core/errors.js';
@@ -41,8 +42,15 @@ export function s3RequestIds(requestId: string): { requestId: string; hostId: st
 
 /** A stable 64-hex canonical user id per account (S3 owners are canonical ids, not account ids). */
 export function canonicalId(accountId: string): string {
-  return crypto.createHash('sha256').update(`nimbus-canonical:${accountId}`).digest('hex');
+  let id = canonicalIds.get(accountId);
+  if (id === undefined) {
+    id = crypto.createHash('sha256').update(`nimbus-canonical:${accountId}`).digest('hex');
+    if (canonicalIds.size >= 1000) canonicalIds.clear();
+    canonicalIds.set(accountId, id);
+  }
+  return id;
 }
+const canonicalIds = new Map<string, string>();
 
 function newVersionId(): string {
   // S3 version ids are 32 URL-safe characters.
@@ -63,6 +71,8 @@ function toReadable(body: unknown): Readable {
   throw new E.InvalidRequest('The request body could not be read.');
 }
 
+const CHECKSUM_MEMBERS = Object.fromEntries(CHECKSUM_ALGORITHMS.map((a) => [a, `Checksum${a}`])) as Record<ChecksumAlgorithm, string>;
+
 function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
@@ -71,6 +81,7 @@ export class S3Provider implements S3.S3Api {
   readonly store: S3Store;
   private lastSequencer = 0;
   private readonly delivery: Delivery;
+  private readonly parsedNotifications = new Map<string, S3.NotificationConfiguration>();
   /** deliveries in flight, so tests (and shutdown) can wait for them */
   readonly pending = new Set<Promise<unknown>>();
 
@@ -141,7 +152,7 @@ export class S3Provider implements S3.S3Api {
 
   private emit(b: BucketRow, ctx: RequestContext, eventName: string, obj: { key: string; size?: number; etag?: string; versionId?: string; restore?: { expiry: number; storageClass: string } }): void {
     if (!b.notification) return;
-    const config = JSON.parse(b.notification) as S3.NotificationConfiguration;
+    const config = this.notificationOf(b.notification);
     if (!config.QueueConfigurations && !config.TopicConfigurations && !config.LambdaFunctionConfigurations) return;
     const ids = s3RequestIds(ctx.requestId);
     const event: ObjectEvent = {
@@ -162,9 +173,23 @@ export class S3Provider implements S3.S3Api {
       sequencer: this.sequencer(),
       restore: obj.restore,
     };
-    // After the response: the provider returns first, the deliveries run on the next turn.
-    const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => Promise.all(deliverEvent(config, event, this.delivery)));
+    // After the response, as on S3 (an event never holds up the request that caused it): the
+    // provider returns first and the pipeline writes the response in the same run of promise
+    // jobs; a tick queued from here runs once those are done, before the event loop turns (a
+    // setImmediate would also wait behind whatever I/O is pending, ~0.1 ms per event).
+    const p = new Promise<void>((resolve) => process.nextTick(resolve)).then(() => Promise.all(deliverEvent(config, event, this.delivery)));
     this.track(p);
+  }
+
+  /** A bucket's stored configuration, parsed once per distinct text (every object write reads it). */
+  private notificationOf(text: string): S3.NotificationConfiguration {
+    let config = this.parsedNotifications.get(text);
+    if (!config) {
+      config = JSON.parse(text) as S3.NotificationConfiguration;
+      if (this.parsedNotifications.size >= 100) this.parsedNotifications.clear();
+      this.parsedNotifications.set(text, config);
+    }
+    return config;
   }
 
   private track(p: Promise<unknown>): void {
@@ -201,7 +226,7 @@ export class S3Provider implements S3.S3Api {
     let algorithm: ChecksumAlgorithm | undefined;
     let expected: string | undefined;
     for (const a of CHECKSUM_ALGORITHMS) {
-      const v = input[`Checksum${a}`];
+      const v = input[CHECKSUM_MEMBERS[a]];
       if (typeof v === 'string') {
         algorithm = a;
         expected = v;
@@ -227,6 +252,9 @@ export class S3Provider implements S3.S3Api {
         limit: max,
         tooLarge: () => E.entityTooLarge(max + 1, max),
         observe: hasher ? (c) => hasher.update(c) : undefined,
+        // A request body framed by Content-Length is exactly that long; a decoded aws-chunked
+        // body is not the request itself (and its trailing checksum comes after the bytes).
+        size: source instanceof IncomingMessage && input.ContentLength !== undefined ? input.ContentLength : undefined,
       });
     } catch (e) {
       if (e instanceof ServiceError) throw e;

@@ -151,22 +151,40 @@ export type NewObject = Omit<ObjectRow, 'seq' | 'is_latest' | 'restore_expiry'>;
 export class S3Store {
   private seq: number;
   private readonly stmts: ReturnType<typeof prepare>;
+  private readonly putVersionTx: (row: NewObject, replaceNull: boolean) => ObjectRow;
+  private readonly buckets = new Map<string, BucketRow>();
   constructor(readonly db: Db) {
     migrate(db, 's3', MIGRATIONS);
     this.stmts = prepare(db);
+    // Built once: better-sqlite3 builds a wrapper per transaction() call, a visible share of a PutObject.
+    this.putVersionTx = db.transaction((row: NewObject, replaceNull: boolean) => this.putVersionOnce(row, replaceNull));
     this.seq = (db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM s3_objects').get() as { m: number }).m;
   }
 
+  /**
+   * Bucket rows are read by every object request and written rarely, only through this class:
+   * they are kept, read-only, until the next write to that bucket. A row read inside a
+   * transaction is not kept, since that transaction may yet roll back.
+   */
   bucket(name: string): BucketRow | undefined {
-    return this.stmts.bucket.get(name) as BucketRow | undefined;
+    const cached = this.buckets.get(name);
+    if (cached) return cached;
+    const row = this.stmts.bucket.get(name) as BucketRow | undefined;
+    if (row && !this.db.inTransaction) {
+      if (this.buckets.size >= 10_000) this.buckets.clear();
+      this.buckets.set(name, Object.freeze(row));
+    }
+    return row;
   }
   bucketsOf(accountId: string): BucketRow[] {
     return this.stmts.bucketsOf.all(accountId) as BucketRow[];
   }
   insertBucket(name: string, accountId: string, region: string, createdAt: number, objectLock: boolean, ownership: string | null): void {
+    this.buckets.delete(name);
     this.stmts.insertBucket.run(name, accountId, region, createdAt, objectLock ? 1 : 0, ownership);
   }
   deleteBucket(name: string): void {
+    this.buckets.delete(name);
     this.stmts.deleteBucket.run(name);
   }
   hasObjects(bucket: string): boolean {
@@ -178,6 +196,7 @@ export class S3Store {
     return row ? (JSON.parse(row.stored_configs) as Record<string, T>)[key] : undefined;
   }
   setStoredConfig(name: string, key: string, value: unknown): void {
+    this.buckets.delete(name);
     this.db.transaction(() => {
       const row = this.bucket(name);
       if (!row) return;
@@ -189,6 +208,7 @@ export class S3Store {
   }
   /** Sets one configuration column of a bucket (the column name is ours, never the caller's). */
   setBucketField(name: string, field: 'versioning' | 'mfa_delete' | 'tags' | 'cors' | 'policy' | 'notification' | 'encryption' | 'ownership', value: string | null): void {
+    this.buckets.delete(name);
     this.db.prepare(`UPDATE s3_buckets SET ${field} = ? WHERE name = ?`).run(value, name);
   }
 
@@ -201,13 +221,34 @@ export class S3Store {
 
   /** Writes a new current version; `replaceNull` first removes an existing null version (unversioned or suspended buckets). */
   putVersion(row: NewObject, replaceNull: boolean): ObjectRow {
-    return this.db.transaction(() => {
-      if (replaceNull) this.stmts.deleteVersion.run(row.bucket, row.key, 'null');
-      this.stmts.clearLatest.run(row.bucket, row.key);
+    // A bucket that never had versioning holds null versions only: rewriting the key's one
+    // version is a single statement, atomic without a transaction around it.
+    if (replaceNull && !this.db.inTransaction && this.bucket(row.bucket)?.versioning === null) {
       const seq = ++this.seq;
-      this.stmts.insertObject.run({ ...row, seq });
+      this.stmts.upsertNullVersion.run(this.objectValues(row, seq));
       return { ...row, seq, is_latest: 1 };
-    })();
+    }
+    return this.putVersionTx(row, replaceNull);
+  }
+  private objectValues(row: NewObject, seq: number): unknown[] {
+    return [
+      row.bucket, row.key, row.version_id, seq, row.delete_marker, row.account_id, row.region, row.size, row.etag,
+      row.last_modified, row.chunks, row.headers, row.metadata, row.tags, row.storage_class, row.checksum, row.parts_count,
+    ];
+  }
+  private putVersionOnce(row: NewObject, replaceNull: boolean): ObjectRow {
+    const seq = ++this.seq;
+    const values = this.objectValues(row, seq);
+    if (replaceNull) {
+      // The null version is rewritten in place (one statement instead of a delete and an insert);
+      // any other current version stops being current.
+      this.stmts.clearOtherLatest.run(row.bucket, row.key, 'null');
+      this.stmts.upsertNullVersion.run(values);
+    } else {
+      this.stmts.clearLatest.run(row.bucket, row.key);
+      this.stmts.insertObject.run(values);
+    }
+    return { ...row, seq, is_latest: 1 };
   }
 
   /** Removes one version; the newest remaining one becomes current. */
@@ -284,7 +325,16 @@ function prepare(db: Db) {
     setLatest: db.prepare('UPDATE s3_objects SET is_latest = 1 WHERE bucket = ? AND key = ? AND version_id = ?'),
     insertObject: db.prepare(
       `INSERT INTO s3_objects (bucket, key, version_id, seq, is_latest, delete_marker, account_id, region, size, etag, last_modified, chunks, headers, metadata, tags, storage_class, checksum, parts_count)
-       VALUES (@bucket, @key, @version_id, @seq, 1, @delete_marker, @account_id, @region, @size, @etag, @last_modified, @chunks, @headers, @metadata, @tags, @storage_class, @checksum, @parts_count)`,
+       VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    clearOtherLatest: db.prepare('UPDATE s3_objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1 AND version_id <> ?'),
+    upsertNullVersion: db.prepare(
+      `INSERT INTO s3_objects (bucket, key, version_id, seq, is_latest, delete_marker, account_id, region, size, etag, last_modified, chunks, headers, metadata, tags, storage_class, checksum, parts_count)
+       VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (bucket, key, version_id) DO UPDATE SET seq = excluded.seq, is_latest = 1, delete_marker = excluded.delete_marker,
+         account_id = excluded.account_id, region = excluded.region, size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
+         chunks = excluded.chunks, headers = excluded.headers, metadata = excluded.metadata, tags = excluded.tags, storage_class = excluded.storage_class,
+         checksum = excluded.checksum, parts_count = excluded.parts_count, restore_expiry = NULL`,
     ),
     setTags: db.prepare('UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
     listLatest: db.prepare('SELECT * FROM s3_objects WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key >= ? ORDER BY key'),
