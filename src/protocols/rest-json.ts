@@ -101,6 +101,19 @@ function fromJson(value: unknown, ref: ShapeRef, model: ServiceModel, bad: (d: s
   }
 }
 
+/** A structure's body members with their JSON names, worked out once per shape (large Lambda listings walk the same shapes thousands of times). */
+const bodyMembersOf = new WeakMap<Shape, { name: string; ref: ShapeRef; json: string }[]>();
+function structureBodyMembers(shape: Shape): { name: string; ref: ShapeRef; json: string }[] {
+  let members = bodyMembersOf.get(shape);
+  if (!members) {
+    members = Object.entries(shape.members ?? {})
+      .filter(([, mref]) => !isBound(mref))
+      .map(([name, mref]) => ({ name, ref: mref, json: jsonName(name, mref) }));
+    bodyMembersOf.set(shape, members);
+  }
+  return members;
+}
+
 function toJson(value: unknown, ref: ShapeRef, model: ServiceModel): unknown {
   if (value === null || value === undefined) return undefined;
   const shape = model.shapes[ref.shape];
@@ -108,10 +121,9 @@ function toJson(value: unknown, ref: ShapeRef, model: ServiceModel): unknown {
     case 'structure': {
       const out: Record<string, unknown> = {};
       const obj = value as Record<string, unknown>;
-      for (const [name, mref] of Object.entries(shape.members ?? {})) {
-        if (isBound(mref)) continue;
-        const v = toJson(obj[name], mref, model);
-        if (v !== undefined) out[jsonName(name, mref)] = v;
+      for (const m of structureBodyMembers(shape)) {
+        const v = toJson(obj[m.name], m.ref, model);
+        if (v !== undefined) out[m.json] = v;
       }
       return out;
     }
