@@ -394,8 +394,11 @@ export class LambdaProvider {
     for (const x of items) if (x.busyKind) this.store.setBusy(ctx.accountId, ctx.region, x.name, null, 0);
     const functions = items.map((x) => listed(this.present(x.doc, undefined)));
     const nextMarker = more ? encodeMarker({ name: items[items.length - 1].doc.config.FunctionName!, seq: 0 }) : undefined;
-    if (this.listPages.size >= 64) this.listPages.clear();
-    this.listPages.set(cacheKey, { generation: this.store.generation, functions, nextMarker });
+    // Bounded: a few dozen pages of ordinary size (a page of MaxItems 10,000 is not kept).
+    if (functions.length <= 100) {
+      if (this.listPages.size >= 32) this.listPages.clear();
+      this.listPages.set(cacheKey, { generation: this.store.generation, functions, nextMarker });
+    }
     return { Functions: functions.slice(), ...(nextMarker ? { NextMarker: nextMarker } : {}) };
   }
 
