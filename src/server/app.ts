@@ -181,8 +181,9 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
     }
     found = identify(wire, auth, wire.body);
   }
-  if ('needsBody' in found) return; // identify never asks twice
-  if (found.unknown !== undefined) {
+  if ('needsBody' in found || found.unknown !== undefined) {
+    // an unsigned form post without an Action (identify never asks for the body twice)
+    if ('needsBody' in found) found = { unknown: 'a request without an Action', protocol: 'query' };
     finish(unroutedError(found.protocol, new ServiceError(found.protocol === 'json' ? 'UnknownOperationException' : 'InvalidAction', `Nimbus does not serve ${found.unknown}.`)));
     return;
   }

@@ -100,7 +100,7 @@ export function identify(req: WireRequest, auth: AuthInfo, body?: Buffer): Ident
     return { service: svc, protocol: protocolFor(svc, req) };
   }
   const action = actionOf(req, body);
-  if (action === undefined && isForm(req) && body === undefined) return { needsBody: true };
+  if (action === undefined && req.method === 'POST' && isForm(req) && body === undefined) return { needsBody: true };
   if (action) {
     // An SQS query request is posted to its queue URL or names it.
     if (/^\/\d{12}\/[^/]+\/?$/.test(req.rawPath) || /(^|&)QueueUrl=/.test(req.rawQuery) || (body && /(^|&)QueueUrl=/.test(body.toString('latin1')))) {
