@@ -144,6 +144,8 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
   };
 
   if (wire.rawPath === '/_nimbus/health' || wire.rawPath === '/_localstack/health') {
+    service = 'nimbus';
+    operation = 'health';
     finish(health(opts));
     return;
   }
