@@ -49,7 +49,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function healthOnce(port: number): Promise<boolean> {
+/** One GET /_nimbus/health: true on a 200, false on any other status, error or timeout. */
+export function healthOnce(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/_nimbus/health', agent: false, timeout: 1000 }, (res) => {
       res.resume();

@@ -4,6 +4,7 @@ import type { Clients } from './clients.js';
 import type { ServerProcess } from './processes.js';
 import type { Comparison } from './measure.js';
 import type { Sink } from './sink.js';
+import { summarize, type Stats } from './stats.js';
 
 export interface Goal {
   /** 'max': the ratio must not exceed limit; 'min': it must reach limit */
@@ -78,8 +79,8 @@ export interface Scenario {
 
 export class SkipScenario extends Error {}
 
-export function latencyRow(scenario: string, metric: string, cmp: Comparison, limit?: number, note?: string): Row {
-  const ratio = cmp.nimbus.p50 / cmp.ceiling.p50;
+/** A row for a Nimbus-vs-ceiling load comparison, judged on `ratio`. */
+function comparisonRow(scenario: string, metric: string, cmp: Comparison, ratio: number, goal: Goal | undefined, ok: boolean | undefined, note?: string): Row {
   return {
     scenario,
     metric,
@@ -89,26 +90,41 @@ export function latencyRow(scenario: string, metric: string, cmp: Comparison, li
     ceilingP50: cmp.ceiling.p50,
     ceilingOpsPerSec: cmp.ceiling.opsPerSec,
     ratio,
-    goal: limit === undefined ? undefined : { kind: 'max', limit, text: `p50 <= ${limit}x` },
-    ok: limit === undefined ? undefined : ratio <= limit,
+    goal,
+    ok,
     note,
   };
 }
 
+export function latencyRow(scenario: string, metric: string, cmp: Comparison, limit?: number, note?: string): Row {
+  const ratio = cmp.nimbus.p50 / cmp.ceiling.p50;
+  const goal: Goal | undefined = limit === undefined ? undefined : { kind: 'max', limit, text: `p50 <= ${limit}x` };
+  return comparisonRow(scenario, metric, cmp, ratio, goal, limit === undefined ? undefined : ratio <= limit, note);
+}
+
 export function throughputRow(scenario: string, metric: string, cmp: Comparison, minFraction?: number, note?: string): Row {
   const ratio = cmp.nimbus.opsPerSec / cmp.ceiling.opsPerSec;
+  const goal: Goal | undefined = minFraction === undefined ? undefined : { kind: 'min', limit: minFraction, text: `ops >= ${Math.round(minFraction * 100)}%` };
+  return comparisonRow(scenario, metric, cmp, ratio, goal, minFraction === undefined ? undefined : ratio >= minFraction, note);
+}
+
+/**
+ * A row for end-to-end samples (send to delivery, and the like) against the ceiling's p50 of a
+ * single call, goal `p50 <= limit x`; `note` gets the number of samples.
+ */
+export function p50AgainstCeilingRow(scenario: string, metric: string, samples: number[], ceiling: Stats, limit: number, note: (n: number) => string): Row {
+  const s = summarize(samples, 0);
+  const goal = goalMax(limit, `p50 <= ${limit}x`);
   return {
     scenario,
     metric,
-    p50: cmp.nimbus.p50,
-    p99: cmp.nimbus.p99,
-    opsPerSec: cmp.nimbus.opsPerSec,
-    ceilingP50: cmp.ceiling.p50,
-    ceilingOpsPerSec: cmp.ceiling.opsPerSec,
-    ratio,
-    goal: minFraction === undefined ? undefined : { kind: 'min', limit: minFraction, text: `ops >= ${Math.round(minFraction * 100)}%` },
-    ok: minFraction === undefined ? undefined : ratio >= minFraction,
-    note,
+    p50: s.p50,
+    p99: s.p99,
+    ceilingP50: ceiling.p50,
+    ratio: s.p50 / ceiling.p50,
+    goal,
+    ok: judge(s.p50 / ceiling.p50, goal),
+    note: note(s.n),
   };
 }
 

@@ -6,8 +6,7 @@ import { CEILING_MESSAGE_BODY } from '../ceiling.js';
 import { awaitLater, interleavedSamples, runRound, sleep, withTimeout } from '../harness/measure.js';
 import { createFunction, ensureRole, REPORTING_HANDLER, zipOf } from '../harness/lambda.js';
 import { epochMs } from '../harness/sink.js';
-import { summarize } from '../harness/stats.js';
-import { goalMax, goalMin, judge, SkipScenario, type Scenario, type ScenarioContext } from '../harness/types.js';
+import { goalMin, judge, p50AgainstCeilingRow, SkipScenario, type Scenario, type ScenarioContext } from '../harness/types.js';
 import { createDeliveryQueue } from './sns.js';
 
 async function waitForMapping(lambda: LambdaClient, UUID: string, timeoutMs = 30_000): Promise<void> {
@@ -65,19 +64,7 @@ export const esmLatency: Scenario = {
       (i) => sendAndWait(`${ctx.unique('esm')}-${i}`, 10_000),
       () => ctx.ceiling.clients.sqs.send(new SendMessageCommand({ QueueUrl: ceilingUrl, MessageBody: CEILING_MESSAGE_BODY })),
     );
-    const s = summarize(samples, 0);
-    const goal = goalMax(5, 'p50 <= 5x');
-    ctx.emit({
-      scenario: this.name,
-      metric: 'SendMessage to handler start p50',
-      p50: s.p50,
-      p99: s.p99,
-      ceilingP50: ceiling.p50,
-      ratio: s.p50 / ceiling.p50,
-      goal,
-      ok: judge(s.p50 / ceiling.p50, goal),
-      note: `${s.n} samples (first, not counted: ${first.toFixed(0)} ms); ceiling: SendMessage p50 c1`,
-    });
+    ctx.emit(p50AgainstCeilingRow(this.name, 'SendMessage to handler start p50', samples, ceiling, 5, (n) => `${n} samples (first, not counted: ${first.toFixed(0)} ms); ceiling: SendMessage p50 c1`));
   },
 };
 

@@ -5,8 +5,8 @@ import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObje
 import { Upload } from '@aws-sdk/lib-storage';
 import { awaitLater, compareLoad, interleavedSamples, sleep, withTimeout } from '../harness/measure.js';
 import { epochMs } from '../harness/sink.js';
-import { nowMs, summarize } from '../harness/stats.js';
-import { goalMax, judge, latencyRow, throughputRow, type Scenario, type ScenarioContext } from '../harness/types.js';
+import { nowMs } from '../harness/stats.js';
+import { latencyRow, p50AgainstCeilingRow, throughputRow, type Scenario, type ScenarioContext } from '../harness/types.js';
 import { createDeliveryQueue, receiveMarker } from './sns.js';
 
 const BODY_4K = Buffer.alloc(4096, 'n');
@@ -61,19 +61,7 @@ export const s3PutToNotification: Scenario = {
       },
       () => ctx.ceiling.clients.s3.send(new PutObjectCommand({ Bucket: 'ceiling', Key: 'k', Body: BODY_4K })),
     );
-    const s = summarize(samples, 0);
-    const goal = goalMax(4, 'p50 <= 4x');
-    ctx.emit({
-      scenario: this.name,
-      metric: 'PutObject to notification received p50',
-      p50: s.p50,
-      p99: s.p99,
-      ceilingP50: ceiling.p50,
-      ratio: s.p50 / ceiling.p50,
-      goal,
-      ok: judge(s.p50 / ceiling.p50, goal),
-      note: `${s.n} samples; ceiling: PutObject p50 c1`,
-    });
+    ctx.emit(p50AgainstCeilingRow(this.name, 'PutObject to notification received p50', samples, ceiling, 4, (n) => `${n} samples; ceiling: PutObject p50 c1`));
   },
 };
 

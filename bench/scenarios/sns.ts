@@ -5,8 +5,7 @@ import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
 import { CEILING_MESSAGE_BODY } from '../ceiling.js';
 import { awaitLater, compareLoad, interleavedSamples, withTimeout } from '../harness/measure.js';
 import { epochMs } from '../harness/sink.js';
-import { summarize } from '../harness/stats.js';
-import { goalMax, judge, latencyRow, throughputRow, type Scenario, type ScenarioContext } from '../harness/types.js';
+import { latencyRow, p50AgainstCeilingRow, throughputRow, type Scenario, type ScenarioContext } from '../harness/types.js';
 import { createQueue } from './sqs.js';
 
 const CEILING_TOPIC = 'arn:aws:sns:us-east-1:000000000000:ceiling';
@@ -93,18 +92,6 @@ export const snsPublishToReceive: Scenario = {
       },
       () => ctx.ceiling.clients.sns.send(new PublishCommand({ TopicArn: CEILING_TOPIC, Message: CEILING_MESSAGE_BODY })),
     );
-    const s = summarize(samples, 0);
-    const goal = goalMax(4, 'p50 <= 4x');
-    ctx.emit({
-      scenario: this.name,
-      metric: 'publish to received p50',
-      p50: s.p50,
-      p99: s.p99,
-      ceilingP50: ceiling.p50,
-      ratio: s.p50 / ceiling.p50,
-      goal,
-      ok: judge(s.p50 / ceiling.p50, goal),
-      note: `${s.n} samples; ceiling: Publish p50 c1`,
-    });
+    ctx.emit(p50AgainstCeilingRow(this.name, 'publish to received p50', samples, ceiling, 4, (n) => `${n} samples; ceiling: Publish p50 c1`));
   },
 };

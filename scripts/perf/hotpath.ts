@@ -17,12 +17,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { freePort, healthOnce } from '../../bench/harness/processes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MESSAGE_BODY = 'nimbus-perf-message-0123456789abcdef';
@@ -49,28 +49,6 @@ function buildDist(): string {
     // type errors elsewhere in the shared tree still emit JavaScript
   }
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function healthy(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/_nimbus/health', agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-  });
 }
 
 function rss(pid: number): number {
@@ -125,7 +103,7 @@ async function start(kind: Kind): Promise<Server> {
   let startupMs = NaN;
   let startupCpuMs = NaN;
   while (now() - t0 < 20_000 && child.exitCode === null) {
-    if (await healthy(port)) {
+    if (await healthOnce(port)) {
       startupMs = now() - t0;
       startupCpuMs = cpuMs(child.pid!);
       break;

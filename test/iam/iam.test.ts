@@ -1,5 +1,5 @@
 // IAM roles and policies through SDK v3 IAMClient (query protocol).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   IAMClient,
@@ -29,33 +29,15 @@ import {
   waitUntilRoleExists,
   paginateListRoles,
 } from '@aws-sdk/client-iam';
-import { startNimbus, type TestNimbus } from '../helpers/server.js';
+import { useNimbus, rejectsWithAwsError as rejects } from '../helpers/sdk.js';
 
-let nimbus: TestNimbus;
 let iam: IAMClient;
-before(async () => {
-  nimbus = await startNimbus();
-  iam = new IAMClient(nimbus.clientConfig);
-});
-after(async () => {
-  iam?.destroy();
-  await nimbus?.close();
-});
+useNimbus((nimbus) => (iam = new IAMClient(nimbus.clientConfig)));
 
 const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'logs:*', Resource: '*' }] });
 let n = 0;
 const unique = (p: string) => `${p}-${process.pid}-${++n}`;
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp, status?: number): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    if (status) assert.equal(e.$metadata.httpStatusCode, status);
-    return true;
-  });
-}
 
 describe('roles', () => {
   test('create, get (trust policy URL-encoded), update, list with pagination, tags, delete', async () => {

@@ -1,5 +1,5 @@
 // Lambda control plane through the real SDK v3 LambdaClient: functions, code, states and waiters.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import {
@@ -16,33 +16,14 @@ import {
   waitUntilFunctionUpdatedV2,
   paginateListFunctions,
 } from '@aws-sdk/client-lambda';
-import { startNimbus, type TestNimbus } from '../helpers/server.js';
-import { NODE_ZIP, ROLE, uniqueName, zipOf, zipSlip } from './helpers.js';
+import { useNimbus, rejectsWithAwsError as rejects } from '../helpers/sdk.js';
+import { nodeFunctionInput, NODE_ZIP, ROLE, uniqueName, zipOf, zipSlip } from './helpers.js';
 
-let nimbus: TestNimbus;
 let lambda: LambdaClient;
-
-before(async () => {
-  nimbus = await startNimbus();
-  lambda = new LambdaClient(nimbus.clientConfig);
-});
-after(async () => {
-  lambda?.destroy();
-  await nimbus?.close();
-});
+const nimbus = useNimbus((nimbus) => (lambda = new LambdaClient(nimbus.clientConfig)));
 
 const create = (name: string, extra: Record<string, unknown> = {}, zip = NODE_ZIP()) =>
-  lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, ...extra }));
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp, status?: number): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    if (status) assert.equal(e.$metadata.httpStatusCode, status);
-    return true;
-  });
-}
+  lambda.send(new CreateFunctionCommand(nodeFunctionInput(name, extra, zip)));
 
 describe('CreateFunction / GetFunction', () => {
   test('stores the function with AWS defaults, exact CodeSha256 and CodeSize, Pending then Active', async () => {
@@ -239,9 +220,9 @@ describe('ListFunctions and DeleteFunction', () => {
 
   test('GetFunction and ListFunctions stay fast with 1,000 functions', async () => {
     const prefix = uniqueName('bulk');
-    const provider = await nimbus.services.internal.provider<any>('lambda');
+    const provider = await nimbus().services.internal.provider<any>('lambda');
     const zip = NODE_ZIP();
-    const ctx = { accountId: '000000000001', region: 'us-east-1', partition: 'aws', endpoint: nimbus.endpoint } as any;
+    const ctx = { accountId: '000000000001', region: 'us-east-1', partition: 'aws', endpoint: nimbus().endpoint } as any;
     {
       for (let i = 0; i < 1000; i++) await provider.CreateFunction({ FunctionName: `${prefix}-${String(i).padStart(4, '0')}`, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip } }, ctx);
       const t0 = performance.now();

@@ -1,5 +1,6 @@
 // Shared fixtures for the Lambda control-plane tests.
 import AdmZip from 'adm-zip';
+import { CreateFunctionCommand, GetFunctionCommand, type CreateFunctionCommandInput, type LambdaClient } from '@aws-sdk/client-lambda';
 
 export const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
 
@@ -18,4 +19,17 @@ export const uniqueName = (prefix = 'fn') => `${prefix}-${process.pid}-${++n}`;
 export function zipSlip(): Buffer {
   const z = zipOf({ 'zz/evil.js': 'x' });
   return Buffer.from(z.toString('latin1').split('zz/evil.js').join('../evil.js'), 'latin1');
+}
+
+/** CreateFunction input for a Node.js function running `zip` (NODE_ZIP by default). */
+export function nodeFunctionInput(name: string, extra: Record<string, unknown> = {}, zip: Buffer = NODE_ZIP()): CreateFunctionCommandInput {
+  return { FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, ...extra };
+}
+
+/** Creates a Node.js function named after `prefix`, reads it back, and returns its name. */
+export async function createNodeFunction(lambda: LambdaClient, prefix: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const name = uniqueName(prefix);
+  await lambda.send(new CreateFunctionCommand(nodeFunctionInput(name, extra)));
+  await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+  return name;
 }

@@ -3,30 +3,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/core/clock.js';
-import { loadConfig } from '../../src/core/config.js';
-import { createLogger } from '../../src/core/log.js';
-import { openDatabase } from '../../src/store/db.js';
-import { BlobStore } from '../../src/store/blobs.js';
-import type { ServiceDeps } from '../../src/services/types.js';
 import { LambdaProvider } from '../../src/services/lambda/provider.js';
+import { standaloneProvider } from './provider-harness.js';
 import { NODE_ZIP, ROLE, zipOf } from './helpers.js';
 
 function setup() {
-  const clock = new ManualClock();
-  const blobs = new BlobStore();
-  const deps: ServiceDeps = {
-    config: loadConfig([], {}),
-    db: openDatabase(),
-    blobs,
-    clock,
-    log: createLogger('silent'),
-    internal: { call: async () => ({}) as any, provider: async () => ({}) as any },
-    endpoint: () => 'http://127.0.0.1:4566',
-  };
   const changed: string[] = [];
-  const provider = new LambdaProvider(deps, { transitionMs: 1000, onFunctionChanged: (arn) => changed.push(arn) });
-  const ctx = { accountId: '000000000000', region: 'us-east-1', partition: 'aws', endpoint: 'http://127.0.0.1:4566', requestId: 'r', service: 'lambda', operation: 'x', host: '', sourceIp: '', headers: {} };
-  return { clock, provider, ctx, changed, close: () => blobs.close() };
+  return { ...standaloneProvider({ transitionMs: 1000, onFunctionChanged: (arn) => changed.push(arn) }), changed };
 }
 
 describe('LambdaProvider', () => {

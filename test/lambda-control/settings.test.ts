@@ -1,10 +1,9 @@
 // Resource policies, tags, concurrency, event invoke config, function URLs, recursion and
 // runtime management through SDK v3.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   LambdaClient,
-  CreateFunctionCommand,
   GetFunctionCommand,
   PublishVersionCommand,
   CreateAliasCommand,
@@ -37,37 +36,15 @@ import {
   GetRuntimeManagementConfigCommand,
   PutRuntimeManagementConfigCommand,
 } from '@aws-sdk/client-lambda';
-import { startNimbus, type TestNimbus } from '../helpers/server.js';
-import { NODE_ZIP, ROLE, uniqueName } from './helpers.js';
+import { useNimbus, rejectsWithAwsError as rejects } from '../helpers/sdk.js';
+import { createNodeFunction } from './helpers.js';
 
-let nimbus: TestNimbus;
 let lambda: LambdaClient;
-before(async () => {
-  nimbus = await startNimbus();
-  lambda = new LambdaClient(nimbus.clientConfig);
-});
-after(async () => {
-  lambda?.destroy();
-  await nimbus?.close();
-});
+const nimbus = useNimbus((nimbus) => (lambda = new LambdaClient(nimbus.clientConfig)));
 
 const ARN = (name: string, q?: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}${q ? ':' + q : ''}`;
 
-async function fn(): Promise<string> {
-  const name = uniqueName('s');
-  await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: NODE_ZIP() } }));
-  await lambda.send(new GetFunctionCommand({ FunctionName: name }));
-  return name;
-}
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+const fn = () => createNodeFunction(lambda, 's');
 
 describe('resource policy', () => {
   test('AddPermission builds AWS policy statements; duplicates conflict; RemovePermission and GetPolicy', async () => {
@@ -186,7 +163,7 @@ describe('event invoke config', () => {
     await rejects(lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: name, MaximumRetryAttempts: 3 })), 'ValidationException', /at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 2/);
     await rejects(lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: name, MaximumEventAgeInSeconds: 59 })), 'ValidationException', /maximumEventAgeInSeconds/);
     await rejects(lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: name, DestinationConfig: { OnFailure: { Destination: 'arn:aws:dynamodb:us-east-1:000000000000:table/x' } } })), 'InvalidParameterValueException');
-    const provider = await nimbus.services.internal.provider<any>('lambda');
+    const provider = await nimbus().services.internal.provider<any>('lambda');
     assert.equal(provider.control.eventInvokeConfig('000000000000', 'us-east-1', name).MaximumRetryAttempts, 1);
     await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: name }));
     await rejects(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })), 'ResourceNotFoundException');
@@ -197,7 +174,7 @@ describe('function URLs', () => {
   test('create, get, update, list, delete; URL on the local lambda-url host', async () => {
     const name = await fn();
     const created = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: 'NONE', Cors: { AllowOrigins: ['*'] } }));
-    assert.match(created.FunctionUrl!, new RegExp(`^http://[a-z0-9]{32}\\.lambda-url\\.us-east-1\\.localhost:${nimbus.port}/$`));
+    assert.match(created.FunctionUrl!, new RegExp(`^http://[a-z0-9]{32}\\.lambda-url\\.us-east-1\\.localhost:${nimbus().port}/$`));
     assert.equal(created.FunctionArn, ARN(name));
     assert.equal(created.AuthType, 'NONE');
     await rejects(lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: 'NONE' })), 'ResourceConflictException');
@@ -207,7 +184,7 @@ describe('function URLs', () => {
     assert.deepEqual(up.Cors, { AllowOrigins: ['*'] });
     const got = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: name }));
     assert.equal(got.FunctionUrl, created.FunctionUrl);
-    const provider = await nimbus.services.internal.provider<any>('lambda');
+    const provider = await nimbus().services.internal.provider<any>('lambda');
     const urlId = /^http:\/\/([a-z0-9]+)\./.exec(created.FunctionUrl!)![1];
     assert.equal(provider.control.functionUrl(urlId).functionName, name);
     assert.equal((await lambda.send(new ListFunctionUrlConfigsCommand({ FunctionName: name }))).FunctionUrlConfigs!.length, 1);

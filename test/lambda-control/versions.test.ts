@@ -1,5 +1,5 @@
 // Versions, aliases and layers through SDK v3.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import {
@@ -27,37 +27,15 @@ import {
   RemoveLayerVersionPermissionCommand,
   paginateListVersionsByFunction,
 } from '@aws-sdk/client-lambda';
-import { startNimbus, type TestNimbus } from '../helpers/server.js';
-import { NODE_ZIP, ROLE, uniqueName, zipOf } from './helpers.js';
+import { useNimbus, rejectsWithAwsError as rejects } from '../helpers/sdk.js';
+import { createNodeFunction, NODE_ZIP, ROLE, uniqueName, zipOf } from './helpers.js';
 
-let nimbus: TestNimbus;
 let lambda: LambdaClient;
-before(async () => {
-  nimbus = await startNimbus();
-  lambda = new LambdaClient(nimbus.clientConfig);
-});
-after(async () => {
-  lambda?.destroy();
-  await nimbus?.close();
-});
+const nimbus = useNimbus((nimbus) => (lambda = new LambdaClient(nimbus.clientConfig)));
 
 const ARN = (name: string, q?: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}${q ? ':' + q : ''}`;
 
-async function fn(extra: Record<string, unknown> = {}): Promise<string> {
-  const name = uniqueName('v');
-  await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: NODE_ZIP() }, ...extra }));
-  await lambda.send(new GetFunctionCommand({ FunctionName: name }));
-  return name;
-}
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
-  await assert.rejects(p, (e: any) => {
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+const fn = (extra: Record<string, unknown> = {}) => createNodeFunction(lambda, 'v', extra);
 
 describe('versions', () => {
   test('PublishVersion numbers sequentially, skips unchanged code and config, checks CodeSha256', async () => {
@@ -123,7 +101,7 @@ describe('aliases', () => {
     const viaAlias = await lambda.send(new GetFunctionCommand({ FunctionName: name, Qualifier: 'live' }));
     assert.equal(viaAlias.Configuration!.Version, '1');
     assert.equal(viaAlias.Configuration!.FunctionArn, ARN(name, 'live'));
-    const provider = await nimbus.services.internal.provider<any>('lambda');
+    const provider = await nimbus().services.internal.provider<any>('lambda');
     const resolved = provider.control.resolveFunction('000000000000', 'us-east-1', name, 'live');
     assert.deepEqual(resolved.candidates.map((c: any) => [c.snapshot.version, c.weight]), [['1', 0.75], ['2', 0.25]]);
     assert.equal(provider.control.pickVersion(resolved, () => 0.9).version, '2');
@@ -191,7 +169,7 @@ describe('layers', () => {
     const name = await fn({ Layers: [l1.LayerVersionArn] });
     const c = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
     assert.deepEqual(c.Configuration!.Layers, [{ Arn: l1.LayerVersionArn, CodeSize: zip.length }]);
-    const provider = await nimbus.services.internal.provider<any>('lambda');
+    const provider = await nimbus().services.internal.provider<any>('lambda');
     const snap = provider.control.snapshot('000000000000', 'us-east-1', name);
     assert.equal(snap.layers[0].arn, l1.LayerVersionArn);
     assert.equal(snap.layers[0].codeSha256, l1.Content!.CodeSha256);

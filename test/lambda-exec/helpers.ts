@@ -47,3 +47,13 @@ export function layerOf(blobs: BlobStore, files: Record<string, string>, name = 
   const stored = blobs.putBuffer(zip);
   return { arn: `arn:aws:lambda:us-east-1:000000000000:layer:${name}:1`, codeSha256: crypto.createHash('sha256').update(zip).digest('base64'), zipPath: stored.path };
 }
+
+/** Whether a process with this id still exists (signal 0 probes without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,17 +4,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alive } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('runtime processes exit when Nimbus is killed with SIGKILL', async () => {
   const host = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'engine-host.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });

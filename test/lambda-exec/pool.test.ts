@@ -8,7 +8,7 @@ import { createLogger } from '../../src/core/log.js';
 import { BlobStore } from '../../src/store/blobs.js';
 import { LambdaEngine } from '../../src/lambda/engine.js';
 import type { FunctionSnapshot } from '../../src/lambda/types.js';
-import { snapshot } from './helpers.js';
+import { alive, snapshot } from './helpers.js';
 
 function setup() {
   const clock = new ManualClock(Date.now());
@@ -18,15 +18,6 @@ function setup() {
   const invoke = (fn: FunctionSnapshot, e: unknown = {}) => engine.invoke({ fn, payload: Buffer.from(JSON.stringify(e)), invokedFunctionArn: fn.functionArn, requestId: crypto.randomUUID() });
   return { clock, blobs, engine, invoke, pids };
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('an idle environment is stopped after lambdaIdleSeconds; the next invocation is cold', async () => {
   const { clock, blobs, engine, invoke } = setup();

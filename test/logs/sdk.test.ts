@@ -1,5 +1,5 @@
 // CloudWatch Logs over the wire: the real SDK v3 client and the aws CLI against a running Nimbus.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,20 +17,12 @@ import {
   ResourceNotFoundException,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { startNimbus, cliEnv, type TestNimbus } from '../helpers/server.js';
+import { cliEnv } from '../helpers/server.js';
+import { useNimbus } from '../helpers/sdk.js';
 import type { LogsProvider } from '../../src/services/logs/index.js';
 
-let nimbus: TestNimbus;
 let logs: CloudWatchLogsClient;
-
-before(async () => {
-  nimbus = await startNimbus();
-  logs = new CloudWatchLogsClient(nimbus.clientConfig);
-});
-after(async () => {
-  logs.destroy();
-  await nimbus.close();
-});
+const nimbus = useNimbus((nimbus) => (logs = new CloudWatchLogsClient(nimbus.clientConfig)));
 
 test('SDK: groups, streams, events, filter, tags, AWS errors', async () => {
   await logs.send(new CreateLogGroupCommand({ logGroupName: '/app/sdk', tags: { team: 'a' } }));
@@ -59,9 +51,9 @@ test('SDK: groups, streams, events, filter, tags, AWS errors', async () => {
 });
 
 test('appendEvents (the Lambda engine path) then the aws CLI filter-log-events finds the line', async () => {
-  const provider = await nimbus.services.internal.provider<LogsProvider>('logs');
+  const provider = await nimbus().services.internal.provider<LogsProvider>('logs');
   provider.appendEvents('000000000000', 'us-east-1', '/aws/lambda/fn', '2026/01/01/[$LATEST]abc', [{ timestamp: Date.now(), message: 'marker-abc\n' }]);
-  const { stdout } = await promisify(execFile)('aws', ['--endpoint-url', nimbus.endpoint, '--region', 'us-east-1', 'logs', 'filter-log-events', '--log-group-name', '/aws/lambda/fn', '--filter-pattern', 'marker'], { env: cliEnv() });
+  const { stdout } = await promisify(execFile)('aws', ['--endpoint-url', nimbus().endpoint, '--region', 'us-east-1', 'logs', 'filter-log-events', '--log-group-name', '/aws/lambda/fn', '--filter-pattern', 'marker'], { env: cliEnv() });
   const out = JSON.parse(stdout);
   assert.equal(out.events.length, 1);
   assert.equal(out.events[0].message, 'marker-abc\n');

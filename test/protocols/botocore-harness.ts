@@ -18,6 +18,7 @@ import { codecFor } from '../../src/protocols/index.js';
 import type { WireRequest, WireResponse } from '../../src/protocols/types.js';
 import { parseAuth } from '../../src/server/identify.js';
 import { ctxFor, readAll } from './rest-harness.js';
+import { bridgeDecode, bridgeEncode, PYTHON_DEC } from './bridge-json.js';
 
 export const hasBotocore = spawnSync('python3', ['-c', 'import boto3, botocore'], { encoding: 'utf8' }).status === 0;
 export const hasAwsCli = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -156,14 +157,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore import xform_name
 
-def dec(v):
-    if isinstance(v, dict):
-        if '__b64' in v: return base64.b64decode(v['__b64'])
-        if '__date' in v: return datetime.datetime.fromisoformat(v['__date'].replace('Z', '+00:00'))
-        return {k: dec(x) for k, x in v.items()}
-    if isinstance(v, list): return [dec(x) for x in v]
-    return v
-
+${PYTHON_DEC}
 def enc(v):
     if hasattr(v, 'read') and not isinstance(v, (bytes, bytearray)): v = v.read()
     if isinstance(v, (bytes, bytearray)): return {'__b64': base64.b64encode(v).decode()}
@@ -212,19 +206,6 @@ for c in spec['calls']:
         out.append({'exception': type(e).__name__ + ': ' + str(e), 'sent': sent})
 json.dump(out, sys.stdout)
 `;
-
-function bridgeEncode(this: any, key: string, value: unknown): unknown {
-  const raw = this[key];
-  if (Buffer.isBuffer(raw)) return { __b64: raw.toString('base64') };
-  if (raw instanceof Date) return { __date: raw.toISOString() };
-  return value;
-}
-
-function bridgeDecode(_key: string, value: any): unknown {
-  if (value && typeof value === 'object' && '__b64' in value) return Buffer.from(value.__b64, 'base64');
-  if (value && typeof value === 'object' && '__date' in value) return new Date(value.__date);
-  return value;
-}
 
 function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number }): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

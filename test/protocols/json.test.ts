@@ -3,7 +3,6 @@
 // the same clients (through a request handler that never opens a socket).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
@@ -25,88 +24,17 @@ import { jsonCodec } from '../../src/protocols/json.js';
 import { codecFor } from '../../src/protocols/index.js';
 import { loadModel, schemasDir, type ServiceModel } from '../../src/core/model.js';
 import { ServiceError } from '../../src/core/errors.js';
-import type { RequestContext } from '../../src/core/context.js';
-import type { WireRequest, WireResponse } from '../../src/protocols/types.js';
+import type { WireRequest } from '../../src/protocols/types.js';
+import { buffersOf, clientConfig, ctxFor as baseCtx, loopback as codecLoopback, withoutMetadata, type Answer } from './loopback.js';
 import { QueueDoesNotExist as NimbusQueueDoesNotExist } from '../../src/generated/sqs.js';
 import { ResourceNotFoundException as NimbusResourceNotFound } from '../../src/generated/logs.js';
 
 const sqsModel = loadModel('sqs');
 const logsModel = loadModel('logs');
 
-function ctxFor(service: string): RequestContext {
-  return {
-    requestId: 'c0ffee00-0000-4000-8000-000000000001',
-    accountId: '123456789012',
-    region: 'us-east-1',
-    partition: 'aws',
-    service,
-    operation: '',
-    host: 'localhost:4566',
-    endpoint: 'http://localhost:4566',
-    sourceIp: '127.0.0.1',
-    headers: {},
-  };
-}
-
-function toWire(request: any): WireRequest {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = String(v);
-  const query = new URLSearchParams();
-  for (const [k, v] of Object.entries(request.query ?? {})) for (const x of [v].flat()) query.append(k, String(x));
-  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
-  return { method: request.method, rawPath: request.path, rawQuery: query.toString(), headers, body };
-}
-
-function toSdkResponse(res: WireResponse) {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  const body = Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? ''));
-  return { statusCode: res.status, headers, body: Readable.from([body]) };
-}
-
-/**
- * A fake transport: each request goes through our codec (resolveOperation + parse), `answer`
- * decides the provider's result (an output object or a ServiceError), and our serialize /
- * serializeError produces the bytes the SDK then deserializes.
- */
-function loopback(model: ServiceModel, service: string, answer: (op: string, input: Record<string, unknown>) => unknown) {
-  const seen: { op?: string; input?: Record<string, unknown>; wire?: WireRequest; response?: WireResponse } = {};
-  const requestHandler = {
-    async handle(request: any) {
-      const wire = toWire(request);
-      seen.wire = wire;
-      const ctx = ctxFor(service);
-      let response: WireResponse;
-      try {
-        const op = jsonCodec.resolveOperation(wire, model);
-        if (!op) throw new ServiceError('UnknownOperationException', '');
-        seen.op = op;
-        const input = jsonCodec.parse(wire, model, op);
-        seen.input = input;
-        const result = answer(op, input);
-        if (result instanceof ServiceError) throw result;
-        response = jsonCodec.serialize(result, model, op, ctx);
-      } catch (e) {
-        if (!(e instanceof ServiceError)) throw e;
-        response = jsonCodec.serializeError(e, model, ctx);
-      }
-      seen.response = response;
-      return { response: toSdkResponse(response) };
-    },
-    updateHttpClientConfig() {},
-    httpHandlerConfigs() {
-      return {};
-    },
-  };
-  return { requestHandler, seen };
-}
-
-const clientConfig = {
-  region: 'us-east-1',
-  endpoint: 'http://localhost:4566',
-  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  maxAttempts: 1,
-};
+const ctxFor = (service: string) => baseCtx(service);
+const loopback = (model: ServiceModel, service: string, answer: Answer) =>
+  codecLoopback({ codec: jsonCodec, unknownOperation: () => new ServiceError('UnknownOperationException', ''), ctx: ctxFor }, model, service, answer);
 
 function sqsClient(answer: (op: string, input: Record<string, unknown>) => unknown) {
   const lb = loopback(sqsModel, 'sqs', answer);
@@ -119,18 +47,6 @@ function logsClient(answer: (op: string, input: Record<string, unknown>) => unkn
   return { client: new CloudWatchLogsClient({ ...clientConfig, requestHandler: lb.requestHandler }), seen: lb.seen };
 }
 
-function withoutMetadata<T extends object>(output: T): Omit<T, '$metadata'> {
-  const { $metadata: _, ...rest } = output as any;
-  return rest;
-}
-
-/** The SDK hands blobs back as Uint8Array; compare them as Buffers. */
-function buffersOf(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value);
-  if (Array.isArray(value)) return value.map(buffersOf);
-  if (value && typeof value === 'object' && !(value instanceof Date)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, buffersOf(v)]));
-  return value;
-}
 
 const queueUrl = 'http://localhost:4566/123456789012/orders';
 

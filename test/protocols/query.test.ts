@@ -4,7 +4,6 @@
 // AWS's documented request and response examples (SQS API reference, "Examples" sections).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { SNSClient, PublishCommand, SubscribeCommand, ListTopicsCommand, CreateTopicCommand, GetTopicAttributesCommand, NotFoundException, SNSServiceException } from '@aws-sdk/client-sns';
@@ -14,8 +13,9 @@ import { queryCodec } from '../../src/protocols/query.js';
 import { codecFor } from '../../src/protocols/index.js';
 import { loadModel, schemasDir, type ServiceModel } from '../../src/core/model.js';
 import { ServiceError } from '../../src/core/errors.js';
-import type { RequestContext } from '../../src/core/context.js';
-import type { WireRequest, WireResponse } from '../../src/protocols/types.js';
+import type { WireRequest } from '../../src/protocols/types.js';
+import { buffersOf, clientConfig, ctxFor as baseCtx, loopback as codecLoopback, withoutMetadata, type Answer } from './loopback.js';
+import { bridgeDecode, bridgeEncode, PYTHON_DEC } from './bridge-json.js';
 import { NotFoundException as NimbusNotFound } from '../../src/generated/sns.js';
 import { MalformedPolicyDocumentException as NimbusMalformedPolicy } from '../../src/generated/sts.js';
 import { NoSuchEntityException as NimbusNoSuchEntity } from '../../src/generated/iam.js';
@@ -27,88 +27,11 @@ const iam = loadModel('iam');
 const sqs = loadModel('sqs');
 const REQUEST_ID = '27daac76-34dd-47df-bd01-1f6e873584a0';
 
-function ctxFor(service: string): RequestContext {
-  return {
-    requestId: REQUEST_ID,
-    accountId: '123456789012',
-    region: 'us-east-1',
-    partition: 'aws',
-    service,
-    operation: '',
-    host: 'sqs.us-east-1.localhost:4566',
-    endpoint: 'http://localhost:4566',
-    sourceIp: '127.0.0.1',
-    headers: {},
-  };
-}
-
-function toWire(request: any): WireRequest {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = String(v);
-  const query = new URLSearchParams();
-  for (const [k, v] of Object.entries(request.query ?? {})) for (const x of [v].flat()) query.append(k, String(x));
-  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
-  return { method: request.method, rawPath: request.path, rawQuery: query.toString(), headers, body };
-}
-
-function toSdkResponse(res: WireResponse) {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  const body = Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? ''));
-  return { statusCode: res.status, headers, body: Readable.from([body]) };
-}
-
+const ctxFor = (service: string) => baseCtx(service, '', { requestId: REQUEST_ID, host: 'sqs.us-east-1.localhost:4566' });
 /** Requests go through our parse, `answer` plays the provider, our serializer answers the SDK. */
-function loopback(model: ServiceModel, service: string, answer: (op: string, input: Record<string, unknown>) => unknown) {
-  const seen: { op?: string; input?: Record<string, unknown>; wire?: WireRequest; response?: WireResponse } = {};
-  const requestHandler = {
-    async handle(request: any) {
-      const wire = toWire(request);
-      seen.wire = wire;
-      const ctx = ctxFor(service);
-      let response: WireResponse;
-      try {
-        const op = queryCodec.resolveOperation(wire, model);
-        if (!op) throw new ServiceError('InvalidAction', 'unknown action');
-        seen.op = op;
-        const input = queryCodec.parse(wire, model, op);
-        seen.input = input;
-        const result = answer(op, input);
-        if (result instanceof ServiceError) throw result;
-        response = queryCodec.serialize(result, model, op, ctx);
-      } catch (e) {
-        if (!(e instanceof ServiceError)) throw e;
-        response = queryCodec.serializeError(e, model, ctx);
-      }
-      seen.response = response;
-      return { response: toSdkResponse(response) };
-    },
-    updateHttpClientConfig() {},
-    httpHandlerConfigs() {
-      return {};
-    },
-  };
-  return { requestHandler, seen };
-}
+const loopback = (model: ServiceModel, service: string, answer: Answer) =>
+  codecLoopback({ codec: queryCodec, unknownOperation: () => new ServiceError('InvalidAction', 'unknown action'), ctx: ctxFor }, model, service, answer);
 
-const clientConfig = {
-  region: 'us-east-1',
-  endpoint: 'http://localhost:4566',
-  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  maxAttempts: 1,
-};
-
-function withoutMetadata<T extends object>(output: T): Omit<T, '$metadata'> {
-  const { $metadata: _, ...rest } = output as any;
-  return rest;
-}
-
-function buffersOf(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value);
-  if (Array.isArray(value)) return value.map(buffersOf);
-  if (value && typeof value === 'object' && !(value instanceof Date)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, buffersOf(v)]));
-  return value;
-}
 
 async function rejection(p: Promise<unknown>): Promise<any> {
   return p.then(
@@ -617,14 +540,7 @@ from urllib.parse import urlencode
 from botocore.model import ServiceModel
 from botocore import serialize, parsers
 
-def dec(v):
-    if isinstance(v, dict):
-        if '__b64' in v: return base64.b64decode(v['__b64'])
-        if '__date' in v: return datetime.datetime.fromisoformat(v['__date'].replace('Z', '+00:00'))
-        return {k: dec(x) for k, x in v.items()}
-    if isinstance(v, list): return [dec(x) for x in v]
-    return v
-
+${PYTHON_DEC}
 def enc(v):
     if isinstance(v, (bytes, bytearray)): return {'__b64': base64.b64encode(v).decode()}
     if isinstance(v, datetime.datetime):
@@ -656,19 +572,6 @@ function botocore(cases: BridgeCase[]): any[] {
   const run = spawnSync('python3', ['-c', BOTOCORE_BRIDGE], { input: JSON.stringify(input, bridgeEncode), encoding: 'utf8', timeout: 20000 });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout, bridgeDecode);
-}
-
-function bridgeEncode(this: any, key: string, value: unknown): unknown {
-  const raw = this[key];
-  if (Buffer.isBuffer(raw)) return { __b64: raw.toString('base64') };
-  if (raw instanceof Date) return { __date: raw.toISOString() };
-  return value;
-}
-
-function bridgeDecode(_key: string, value: any): unknown {
-  if (value && typeof value === 'object' && '__b64' in value) return Buffer.from(value.__b64, 'base64');
-  if (value && typeof value === 'object' && '__date' in value) return new Date(value.__date);
-  return value;
 }
 
 test('botocore: its query requests parse to the same input, and it reads our XML back', { skip: !hasBotocore && 'python3 with botocore is not installed' }, () => {

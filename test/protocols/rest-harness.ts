@@ -4,24 +4,11 @@
 // plays the provider, and our serialize/serializeError produce what the SDK deserializes.
 import { Readable } from 'node:stream';
 import { ServiceError } from '../../src/core/errors.js';
-import type { RequestContext } from '../../src/core/context.js';
 import type { ServiceModel } from '../../src/core/model.js';
 import type { Codec, WireRequest, WireResponse } from '../../src/protocols/types.js';
+import { ctxFor } from './loopback.js';
 
-export function ctxFor(service: string, operation = ''): RequestContext {
-  return {
-    requestId: 'c0ffee00-0000-4000-8000-000000000001',
-    accountId: '123456789012',
-    region: 'us-east-1',
-    partition: 'aws',
-    service,
-    operation,
-    host: 'localhost:4566',
-    endpoint: 'http://localhost:4566',
-    sourceIp: '127.0.0.1',
-    headers: {},
-  };
-}
+export { ctxFor };
 
 /** The SDK's own query escaping (RFC 3986: also !'()*), as the Node HTTP handler sends it. */
 function escapeUri(s: string): string {

@@ -103,14 +103,14 @@ function checkPath(path: string | undefined): string {
   return p;
 }
 
-/** Marker pagination over a list already in IAM's order. */
-function page<T>(all: T[], marker: string | undefined, maxItems: number | undefined): { items: T[]; IsTruncated: boolean; Marker?: string } {
+/** Marker pagination over a list already in IAM's order; `paging` holds the response's IsTruncated and Marker members. */
+function page<T>(all: T[], marker: string | undefined, maxItems: number | undefined): { items: T[]; paging: { IsTruncated: boolean; Marker?: string } } {
   const start = marker ? Number(Buffer.from(marker, 'base64url').toString()) : 0;
   if (!Number.isInteger(start) || start < 0) throw new InvalidInputException('Invalid Marker.');
   const limit = maxItems ?? 100;
   const items = all.slice(start, start + limit);
   const truncated = start + limit < all.length;
-  return { items, IsTruncated: truncated, ...(truncated ? { Marker: Buffer.from(String(start + limit)).toString('base64url') } : {}) };
+  return { items, paging: { IsTruncated: truncated, ...(truncated ? { Marker: Buffer.from(String(start + limit)).toString('base64url') } : {}) } };
 }
 
 export class IamProvider {
@@ -191,7 +191,7 @@ export class IamProvider {
     const rows = this.db.prepare('SELECT doc FROM iam_roles WHERE account_id = ? AND region = ? ORDER BY name_key').all(ctx.accountId, REGION) as { doc: string }[];
     const all = rows.map((x) => JSON.parse(x.doc) as StoredRole).filter((r) => r.Path.startsWith(prefix));
     const p = page(all, input.Marker, input.MaxItems);
-    return { Roles: p.items.map((r) => this.roleOut(r, false)), IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+    return { Roles: p.items.map((r) => this.roleOut(r, false)), ...p.paging };
   }
 
   UpdateRole(input: I.UpdateRoleRequest, ctx: RequestContext): I.UpdateRoleResponse {
@@ -240,7 +240,7 @@ export class IamProvider {
 
   ListRoleTags(input: I.ListRoleTagsRequest, ctx: RequestContext): I.ListRoleTagsResponse {
     const p = page(this.role(ctx, input.RoleName).Tags, input.Marker, input.MaxItems);
-    return { Tags: p.items, IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+    return { Tags: p.items, ...p.paging };
   }
 
   // ---------------------------------------------------------------- inline role policies
@@ -266,7 +266,7 @@ export class IamProvider {
     const r = this.role(ctx, input.RoleName);
     const names = (this.db.prepare('SELECT policy_name FROM iam_role_policies WHERE account_id = ? AND region = ? AND role_key = ? ORDER BY policy_name').all(ctx.accountId, REGION, r.RoleName.toLowerCase()) as { policy_name: string }[]).map((x) => x.policy_name);
     const p = page(names, input.Marker, input.MaxItems);
-    return { PolicyNames: p.items, IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+    return { PolicyNames: p.items, ...p.paging };
   }
 
   DeleteRolePolicy(input: I.DeleteRolePolicyRequest, ctx: RequestContext): void {
@@ -352,7 +352,7 @@ export class IamProvider {
     let all = [...managed, ...local].filter((p) => p.Path.startsWith(prefix));
     if (input.OnlyAttached) all = all.filter((p) => this.attachmentCount(ctx.accountId, p.Arn) > 0);
     const pg = page(all, input.Marker, input.MaxItems);
-    return { Policies: pg.items.map((p) => this.policyOut(ctx.accountId, p, false)), IsTruncated: pg.IsTruncated, ...(pg.Marker ? { Marker: pg.Marker } : {}) };
+    return { Policies: pg.items.map((p) => this.policyOut(ctx.accountId, p, false)), ...pg.paging };
   }
 
   DeletePolicy(input: I.DeletePolicyRequest, ctx: RequestContext): void {
@@ -399,7 +399,7 @@ export class IamProvider {
     const p = this.policy(ctx, input.PolicyArn);
     const all = [...p.versions].reverse().map((v) => ({ VersionId: v.VersionId, IsDefaultVersion: v.VersionId === p.DefaultVersionId, CreateDate: new Date(v.CreateDate) }));
     const pg = page(all, input.Marker, input.MaxItems);
-    return { Versions: pg.items, IsTruncated: pg.IsTruncated, ...(pg.Marker ? { Marker: pg.Marker } : {}) };
+    return { Versions: pg.items, ...pg.paging };
   }
 
   DeletePolicyVersion(input: I.DeletePolicyVersionRequest, ctx: RequestContext): void {
@@ -432,7 +432,7 @@ export class IamProvider {
 
   ListPolicyTags(input: I.ListPolicyTagsRequest, ctx: RequestContext): I.ListPolicyTagsResponse {
     const pg = page(this.policy(ctx, input.PolicyArn).Tags, input.Marker, input.MaxItems);
-    return { Tags: pg.items, IsTruncated: pg.IsTruncated, ...(pg.Marker ? { Marker: pg.Marker } : {}) };
+    return { Tags: pg.items, ...pg.paging };
   }
 
   // ---------------------------------------------------------------- attachments
@@ -461,7 +461,7 @@ export class IamProvider {
     const prefix = input.PathPrefix ?? '/';
     const all = rows.filter((x) => policyPath(x.policy_arn).startsWith(prefix)).map((x) => ({ PolicyName: x.policy_name, PolicyArn: x.policy_arn }));
     const pg = page(all, input.Marker, input.MaxItems);
-    return { AttachedPolicies: pg.items, IsTruncated: pg.IsTruncated, ...(pg.Marker ? { Marker: pg.Marker } : {}) };
+    return { AttachedPolicies: pg.items, ...pg.paging };
   }
 
   ListEntitiesForPolicy(input: I.ListEntitiesForPolicyRequest, ctx: RequestContext): I.ListEntitiesForPolicyResponse {

@@ -232,6 +232,14 @@ export class LambdaProvider {
     this.versionDoc(ref, qualifier);
   }
 
+  /** ref() for a function that must exist, with its qualifier (a version or alias) if one is named. */
+  private existingRef(ctx: RequestContext, functionName: string, qualifier: string | undefined): FunctionRef {
+    const ref = this.ref(ctx, functionName, qualifier);
+    this.fnRow(ref);
+    this.checkQualifierExists(ref, ref.qualifier);
+    return ref;
+  }
+
   // ---------------------------------------------------------------- code and layers
 
   private async codeFrom(src: L.FunctionCode | L.UpdateFunctionCodeRequest, ref: FunctionRef, op: string): Promise<StoredCode | undefined> {
@@ -792,9 +800,7 @@ export class LambdaProvider {
   // ---------------------------------------------------------------- resource policy
 
   AddPermission(input: L.AddPermissionRequest, ctx: RequestContext): L.AddPermissionResponse {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     const key = ref.qualifier ?? '';
     const existing = this.store.getPolicy(ref.accountId, ref.region, ref.name, key);
     if (input.RevisionId && input.RevisionId !== (existing?.revisionId ?? this.versionDoc(ref, ref.qualifier).config.RevisionId)) throw revisionMismatch('GetPolicy');
@@ -823,9 +829,7 @@ export class LambdaProvider {
   }
 
   RemovePermission(input: L.RemovePermissionRequest, ctx: RequestContext): void {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     const key = ref.qualifier ?? '';
     const existing = this.store.getPolicy(ref.accountId, ref.region, ref.name, key);
     if (existing && input.RevisionId && input.RevisionId !== existing.revisionId) throw revisionMismatch('GetPolicy');
@@ -834,9 +838,7 @@ export class LambdaProvider {
   }
 
   GetPolicy(input: L.GetPolicyRequest, ctx: RequestContext): L.GetPolicyResponse {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     const existing = this.store.getPolicy(ref.accountId, ref.region, ref.name, ref.qualifier ?? '');
     if (!existing) throw resourceNotFound();
     return { Policy: JSON.stringify(existing.doc), RevisionId: existing.revisionId };
@@ -953,9 +955,7 @@ export class LambdaProvider {
   }
 
   DeleteProvisionedConcurrencyConfig(input: L.DeleteProvisionedConcurrencyConfigRequest, ctx: RequestContext): void {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     this.store.deleteSetting(ref.accountId, ref.region, ref.name, 'provisioned', ref.qualifier ?? '');
   }
 
@@ -963,6 +963,21 @@ export class LambdaProvider {
 
   private eventConfigArn(ref: FunctionRef): string {
     return this.arn(ref, ref.qualifier ?? LATEST);
+  }
+
+  private noEventConfig(ref: FunctionRef) {
+    return notFound(`The function ${this.eventConfigArn(ref)} doesn't have an EventInvokeConfig`);
+  }
+
+  private storedEventConfig(ref: FunctionRef): StoredEventConfig {
+    const s = this.store.getSetting<StoredEventConfig>(ref.accountId, ref.region, ref.name, 'event-invoke', ref.qualifier ?? LATEST);
+    if (!s) throw this.noEventConfig(ref);
+    return s;
+  }
+
+  private saveEventConfig(ref: FunctionRef, s: StoredEventConfig): L.FunctionEventInvokeConfig {
+    this.store.putSetting(ref.accountId, ref.region, ref.name, 'event-invoke', ref.qualifier ?? LATEST, s);
+    return this.eventConfigOut(ref, s);
   }
 
   private checkDestinations(dc: L.DestinationConfig | undefined): void {
@@ -985,21 +1000,15 @@ export class LambdaProvider {
   }
 
   PutFunctionEventInvokeConfig(input: L.PutFunctionEventInvokeConfigRequest, ctx: RequestContext): L.FunctionEventInvokeConfig {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     this.checkDestinations(input.DestinationConfig);
     const s: StoredEventConfig = { lastModified: this.now(), MaximumRetryAttempts: input.MaximumRetryAttempts, MaximumEventAgeInSeconds: input.MaximumEventAgeInSeconds, DestinationConfig: input.DestinationConfig };
-    this.store.putSetting(ref.accountId, ref.region, ref.name, 'event-invoke', ref.qualifier ?? LATEST, s);
-    return this.eventConfigOut(ref, s);
+    return this.saveEventConfig(ref, s);
   }
 
   UpdateFunctionEventInvokeConfig(input: L.UpdateFunctionEventInvokeConfigRequest, ctx: RequestContext): L.FunctionEventInvokeConfig {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
-    const current = this.store.getSetting<StoredEventConfig>(ref.accountId, ref.region, ref.name, 'event-invoke', ref.qualifier ?? LATEST);
-    if (!current) throw notFound(`The function ${this.eventConfigArn(ref)} doesn't have an EventInvokeConfig`);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
+    const current = this.storedEventConfig(ref);
     const dc = input.DestinationConfig
       ? { OnSuccess: input.DestinationConfig.OnSuccess ?? current.DestinationConfig?.OnSuccess, OnFailure: input.DestinationConfig.OnFailure ?? current.DestinationConfig?.OnFailure }
       : current.DestinationConfig;
@@ -1010,17 +1019,12 @@ export class LambdaProvider {
       MaximumEventAgeInSeconds: input.MaximumEventAgeInSeconds ?? current.MaximumEventAgeInSeconds,
       DestinationConfig: dc,
     };
-    this.store.putSetting(ref.accountId, ref.region, ref.name, 'event-invoke', ref.qualifier ?? LATEST, s);
-    return this.eventConfigOut(ref, s);
+    return this.saveEventConfig(ref, s);
   }
 
   GetFunctionEventInvokeConfig(input: L.GetFunctionEventInvokeConfigRequest, ctx: RequestContext): L.FunctionEventInvokeConfig {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
-    const s = this.store.getSetting<StoredEventConfig>(ref.accountId, ref.region, ref.name, 'event-invoke', ref.qualifier ?? LATEST);
-    if (!s) throw notFound(`The function ${this.eventConfigArn(ref)} doesn't have an EventInvokeConfig`);
-    return this.eventConfigOut(ref, s);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
+    return this.eventConfigOut(ref, this.storedEventConfig(ref));
   }
 
   ListFunctionEventInvokeConfigs(input: L.ListFunctionEventInvokeConfigsRequest, ctx: RequestContext): L.ListFunctionEventInvokeConfigsResponse {
@@ -1032,11 +1036,9 @@ export class LambdaProvider {
   }
 
   DeleteFunctionEventInvokeConfig(input: L.DeleteFunctionEventInvokeConfigRequest, ctx: RequestContext): void {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     if (!this.store.deleteSetting(ref.accountId, ref.region, ref.name, 'event-invoke', ref.qualifier ?? LATEST)) {
-      throw notFound(`The function ${this.eventConfigArn(ref)} doesn't have an EventInvokeConfig`);
+      throw this.noEventConfig(ref);
     }
   }
 
@@ -1143,9 +1145,7 @@ export class LambdaProvider {
   }
 
   GetRuntimeManagementConfig(input: L.GetRuntimeManagementConfigRequest, ctx: RequestContext): L.GetRuntimeManagementConfigResponse {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     const s = this.store.getSetting<{ UpdateRuntimeOn: string; RuntimeVersionArn?: string }>(ref.accountId, ref.region, ref.name, 'runtime-management', ref.qualifier ?? LATEST);
     return {
       UpdateRuntimeOn: (s?.UpdateRuntimeOn ?? 'Auto') as L.GetRuntimeManagementConfigResponse['UpdateRuntimeOn'],
@@ -1155,9 +1155,7 @@ export class LambdaProvider {
   }
 
   PutRuntimeManagementConfig(input: L.PutRuntimeManagementConfigRequest, ctx: RequestContext): L.PutRuntimeManagementConfigResponse {
-    const ref = this.ref(ctx, input.FunctionName, input.Qualifier);
-    this.fnRow(ref);
-    this.checkQualifierExists(ref, ref.qualifier);
+    const ref = this.existingRef(ctx, input.FunctionName, input.Qualifier);
     checkEnums([['updateRuntimeOn', input.UpdateRuntimeOn, ENUMS.updateRuntimeOn]]);
     if (input.UpdateRuntimeOn === 'Manual' && !input.RuntimeVersionArn) throw invalidParameter('RuntimeVersionArn must be provided when UpdateRuntimeOn is Manual.');
     if (input.UpdateRuntimeOn !== 'Manual' && input.RuntimeVersionArn) throw invalidParameter(`RuntimeVersionArn can only be provided when UpdateRuntimeOn is Manual.`);

@@ -1127,7 +1127,7 @@ export class S3Provider implements S3.S3Api {
       if (!decoded.startsWith('1:')) throw E.invalidArgument('The continuation token provided is incorrect', 'continuation-token', input.ContinuationToken);
       marker = decoded.slice(2);
     } else if (input.StartAfter) marker = input.StartAfter;
-    const from = marker !== undefined && cmp(marker, prefix) > 0 ? marker : prefix;
+    const from = scanStart(marker, prefix);
     const r = this.walk(this.store.iterateLatest(b.name, from), { prefix, delimiter: input.Delimiter || undefined, maxKeys, marker, skip: (row) => marker !== undefined && cmp(row.key, marker) <= 0 });
     const owner = input.FetchOwner ? this.owner(b.account_id) : undefined;
     const out: Out = {
@@ -1153,7 +1153,7 @@ export class S3Provider implements S3.S3Api {
     const prefix = input.Prefix ?? '';
     const maxKeys = this.maxKeys(input.MaxKeys);
     const marker = input.Marker || undefined;
-    const from = marker !== undefined && cmp(marker, prefix) > 0 ? marker : prefix;
+    const from = scanStart(marker, prefix);
     const r = this.walk(this.store.iterateLatest(b.name, from), { prefix, delimiter: input.Delimiter || undefined, maxKeys, marker, skip: (row) => marker !== undefined && cmp(row.key, marker) <= 0 });
     const owner = this.owner(b.account_id);
     const out: Out = {
@@ -1180,17 +1180,8 @@ export class S3Provider implements S3.S3Api {
     const keyMarker = input.KeyMarker || undefined;
     const versionMarker = input.VersionIdMarker || undefined;
     if (versionMarker && !keyMarker) throw E.invalidArgument('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionMarker);
-    let passedVersionMarker = !versionMarker;
-    const from = keyMarker !== undefined && cmp(keyMarker, prefix) > 0 ? keyMarker : prefix;
-    const skip = (row: ObjectRow) => {
-      if (keyMarker === undefined) return false;
-      if (cmp(row.key, keyMarker) < 0) return true;
-      if (row.key !== keyMarker) return false;
-      if (!versionMarker) return true;
-      if (passedVersionMarker) return false;
-      if (row.version_id === versionMarker) passedVersionMarker = true;
-      return true;
-    };
+    const from = scanStart(keyMarker, prefix);
+    const skip = skipThroughMarkers(keyMarker, versionMarker, (row: ObjectRow) => row.version_id);
     const r = this.walk(this.store.iterateVersions(b.name, from), { prefix, delimiter: input.Delimiter || undefined, maxKeys, marker: versionMarker ? undefined : keyMarker, skip });
     const owner = this.owner(b.account_id);
     const versions: S3.ObjectVersion[] = [];
@@ -1439,17 +1430,8 @@ export class S3Provider implements S3.S3Api {
     const max = this.maxKeys(input.MaxUploads);
     const keyMarker = input.KeyMarker || undefined;
     const uploadMarker = input.UploadIdMarker || undefined;
-    let passed = !uploadMarker;
-    const rows = [...this.store.iterateUploads(b.name, keyMarker !== undefined && cmp(keyMarker, prefix) > 0 ? keyMarker : prefix)];
-    const skip = (u: UploadRow) => {
-      if (keyMarker === undefined) return false;
-      if (cmp(u.key, keyMarker) < 0) return true;
-      if (u.key !== keyMarker) return false;
-      if (!uploadMarker) return true;
-      if (passed) return false;
-      if (u.upload_id === uploadMarker) passed = true;
-      return true;
-    };
+    const rows = [...this.store.iterateUploads(b.name, scanStart(keyMarker, prefix))];
+    const skip = skipThroughMarkers(keyMarker, uploadMarker, (u: UploadRow) => u.upload_id);
     const r = this.walk(rows, { prefix, delimiter: input.Delimiter || undefined, maxKeys: max, marker: uploadMarker ? undefined : keyMarker, skip });
     const out: Out = {
       Bucket: b.name,
@@ -1540,6 +1522,30 @@ export class S3Provider implements S3.S3Api {
 /** S3 orders keys by their UTF-8 bytes (as SQLite compares TEXT); JS compares UTF-16 code units. */
 function cmp(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Where a listing starts scanning: the marker when it sorts after the prefix, else the prefix. */
+function scanStart(marker: string | undefined, prefix: string): string {
+  return marker !== undefined && cmp(marker, prefix) > 0 ? marker : prefix;
+}
+
+/**
+ * The skip predicate of the listings paged by a key marker and an id marker (ListObjectVersions:
+ * version-id-marker; ListMultipartUploads: upload-id-marker). S3 resumes after the key marker;
+ * with an id marker too, it resumes within that key after the entry with that id (entries come
+ * in the store's order). Stateful: use one predicate per walk.
+ */
+function skipThroughMarkers<R extends { key: string }>(keyMarker: string | undefined, idMarker: string | undefined, idOf: (row: R) => string): (row: R) => boolean {
+  let passedIdMarker = !idMarker;
+  return (row) => {
+    if (keyMarker === undefined) return false;
+    if (cmp(row.key, keyMarker) < 0) return true;
+    if (row.key !== keyMarker) return false;
+    if (!idMarker) return true;
+    if (passedIdMarker) return false;
+    if (idOf(row) === idMarker) passedIdMarker = true;
+    return true;
+  };
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {
