@@ -55,6 +55,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     if (cfg[key] === undefined && typeof current === 'boolean') throw new Error(`option ${flag} needs on or off`);
   }
   if (!/^\d{12}$/.test(cfg.accountId)) throw new Error('NIMBUS_ACCOUNT_ID must be 12 digits');
+  if (Number.isNaN(cfg.port)) throw new Error('NIMBUS_PORT must be a number');
+  if (Number.isNaN(cfg.lambdaIdleSeconds)) throw new Error('NIMBUS_LAMBDA_IDLE_SECONDS must be a number');
   return cfg;
 }
 
