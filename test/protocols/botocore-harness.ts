@@ -20,8 +20,14 @@ import { parseAuth } from '../../src/server/identify.js';
 import { ctxFor, readAll } from './rest-harness.js';
 import { bridgeDecode, bridgeEncode, PYTHON_DEC } from './bridge-json.js';
 
-export const hasBotocore = spawnSync('python3', ['-c', 'import boto3, botocore'], { encoding: 'utf8' }).status === 0;
-export const hasAwsCli = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
+// These tests pin what current botocore does (request shapes, error fields, presigning
+// defaults); an older botocore, such as Debian's 1.29, differs in ways that are not Nimbus's.
+export const hasBotocore =
+  spawnSync('python3', ['-c', 'import boto3, botocore, sys; v = tuple(int(p) for p in botocore.__version__.split(".")[:2]); sys.exit(0 if v >= (1, 40) else 1)'], { encoding: 'utf8' }).status === 0;
+const cliVersion = spawnSync('aws', ['--version'], { encoding: 'utf8' });
+export const hasAwsCli = cliVersion.status === 0;
+/** aws CLI v2 reads blob arguments as base64 unless told otherwise; v1 has no such option. */
+const cliBlobArgs = /aws-cli\/2/.test(`${cliVersion.stdout}${cliVersion.stderr}`) ? ['--cli-binary-format', 'raw-in-base64-out'] : [];
 
 export interface Recorded {
   service: string;
@@ -245,7 +251,7 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Runs `aws <args> --endpoint-url <endpoint>`; stdout parsed as JSON when it is JSON. */
 export async function awsCli(endpoint: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string; json?: any }> {
-  const r = await run('aws', [...args, '--endpoint-url', endpoint], { env: cliEnv(opts.env), cwd: opts.cwd });
+  const r = await run('aws', [...args, ...cliBlobArgs, '--endpoint-url', endpoint], { env: cliEnv(opts.env), cwd: opts.cwd });
   let json: any;
   try {
     json = r.stdout.trim() ? JSON.parse(r.stdout) : undefined;

@@ -26,6 +26,7 @@ import { loadModel, schemasDir, type ServiceModel } from '../../src/core/model.j
 import { ServiceError } from '../../src/core/errors.js';
 import type { WireRequest } from '../../src/protocols/types.js';
 import { buffersOf, clientConfig, ctxFor as baseCtx, loopback as codecLoopback, withoutMetadata, type Answer } from './loopback.js';
+import { hasBotocore } from './botocore-harness.js';
 import { QueueDoesNotExist as NimbusQueueDoesNotExist } from '../../src/generated/sqs.js';
 import { ResourceNotFoundException as NimbusResourceNotFound } from '../../src/generated/logs.js';
 
@@ -338,9 +339,9 @@ for c in json.load(sys.stdin):
     out.append(parsed['Error'])
 json.dump(out, sys.stdout)
 `;
-const hasBotocore = spawnSync('python3', ['-c', 'import botocore'], { encoding: 'utf8' }).status === 0;
 
-test('botocore reads our JSON errors (SQS query-compatible, Logs plain)', { skip: !hasBotocore && 'python3 with botocore is not installed' }, () => {
+
+test('botocore reads our JSON errors (SQS query-compatible, Logs plain)', { skip: !hasBotocore && 'python3 with botocore 1.40 or later is not installed' }, () => {
   const cases = [
     { service: 'sqs', op: 'GetQueueUrl', response: jsonCodec.serializeError(new NimbusQueueDoesNotExist('gone'), sqsModel, ctxFor('sqs')) },
     { service: 'logs', op: 'DescribeLogStreams', response: jsonCodec.serializeError(new NimbusResourceNotFound('no group'), logsModel, ctxFor('logs')) },

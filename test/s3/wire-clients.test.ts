@@ -206,7 +206,7 @@ test('virtual-hosted addressing end to end: bucket.localhost and bucket.s3.local
   assert.deepEqual(r[8].ok.Contents.map((c: any) => c.Key), ['app.log']);
 });
 
-test('CORS preflight (OPTIONS) reaches the bucket CORS rules', async () => {
+test('CORS preflight (OPTIONS) reaches the bucket CORS rules', { skip }, async () => {
   const allowed = await fetch(`${nimbus.endpoint}/wire-cors/k`, { method: 'OPTIONS', headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' } });
   assert.equal(allowed.status, 200);
   assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://app.example');

@@ -171,9 +171,54 @@ def load_handler(handler_string):
     return fn
 
 
+def support_endpoint_url_env():
+    # On AWS the runtime's boto3 is recent and, like every current SDK, reads AWS_ENDPOINT_URL
+    # (botocore 1.31 and later). A local botocore older than that would send a handler's calls
+    # to real AWS: teach it the variable when botocore.session is first imported (importing
+    # botocore here would slow every cold start).
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        return
+    try:
+        import importlib.metadata
+        version = tuple(int(p) for p in importlib.metadata.version("botocore").split(".")[:2])
+    except Exception:
+        return
+    if version >= (1, 31):
+        return
+    import importlib.abc
+    import importlib.util
+
+    class PatchSessionOnImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != "botocore.session":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.loader is None:
+                return spec
+            exec_module = spec.loader.exec_module
+
+            def exec_and_patch(module):
+                exec_module(module)
+                create_client = module.Session.create_client
+
+                def with_endpoint(self, *args, **kwargs):
+                    if len(args) < 6 and kwargs.get("endpoint_url") is None:
+                        kwargs["endpoint_url"] = os.environ.get("AWS_ENDPOINT_URL")
+                    return create_client(self, *args, **kwargs)
+
+                module.Session.create_client = with_endpoint
+
+            spec.loader.exec_module = exec_and_patch
+            return spec
+
+    sys.meta_path.insert(0, PatchSessionOnImport())
+
+
 def main():
     global current_request_id
     setup_logging()
+    support_endpoint_url_env()
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     if task_root not in sys.path:
         sys.path.insert(0, task_root)
