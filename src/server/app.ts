@@ -26,6 +26,7 @@ import type { Codec, ProtocolName, WireRequest, WireResponse } from '../protocol
 import { DEFAULT_BODY_LIMIT, services } from '../services/registry.js';
 import { identify, parseAuth, type AuthInfo } from './identify.js';
 import type { ServiceHost } from './services.js';
+import type { ServiceDefinition } from '../services/types.js';
 
 export interface AppOptions {
   host: ServiceHost;
@@ -167,7 +168,7 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
       finish(await loaded.module.handleRaw(loaded.provider, wire, ctx));
     } catch (e) {
       // a function URL payload over Lambda's 6 MB is the client's 413, not an internal failure
-      const err = e instanceof BodyTooLarge ? tooLarge(limit) : asServiceError(e, opts.log);
+      const err = e instanceof BodyTooLarge ? tooLarge(def, limit, 'Invoke') : asServiceError(e, opts.log);
       finish({ status: err.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Message: err.message, Type: err.code }) });
     }
     return;
@@ -178,7 +179,7 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
     try {
       wire.body = await readBody(req, DEFAULT_BODY_LIMIT);
     } catch (e) {
-      finish(unroutedError('query', e instanceof BodyTooLarge ? tooLarge(DEFAULT_BODY_LIMIT) : new ServiceError('MalformedQueryString', 'The request body could not be read.')));
+      finish(unroutedError('query', e instanceof BodyTooLarge ? tooLarge(undefined, DEFAULT_BODY_LIMIT, '') : new ServiceError('MalformedQueryString', 'The request body could not be read.')));
       return;
     }
     found = identify(wire, auth, wire.body);
@@ -217,7 +218,7 @@ async function handle(opts: AppOptions, req: IncomingMessage, res: ServerRespons
       try {
         wire.body = await readBody(req, limit);
       } catch (e) {
-        throw e instanceof BodyTooLarge ? tooLarge(limit) : new ServiceError('IncompleteBody', 'The request body ended before its declared length.');
+        throw e instanceof BodyTooLarge ? tooLarge(def, limit, op ?? '') : new ServiceError('IncompleteBody', 'The request body ended before its declared length.');
       }
       if (bodyFirst) assertUtf8(wire.body, found.protocol);
     }
@@ -243,8 +244,8 @@ function asServiceError(e: unknown, log: Logger): ServiceError {
   return new InternalError();
 }
 
-function tooLarge(limit: number): ServiceError {
-  return new ServiceError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes.`, { status: 413 });
+function tooLarge(def: ServiceDefinition | undefined, limit: number, operation: string): ServiceError {
+  return def?.bodyTooLarge?.(limit, operation) ?? new ServiceError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes.`, { status: 413 });
 }
 
 function unknownOperation(protocol: ProtocolName, wire: WireRequest): ServiceError {

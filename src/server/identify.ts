@@ -74,7 +74,7 @@ function fromHost(host: string): string | undefined {
   const h = host.split(':')[0].toLowerCase();
   const labels = h.split('.');
   if (labels.includes('s3') || labels.some((l) => l.startsWith('s3-'))) return 's3';
-  for (const name of ['sqs', 'sns', 'sts', 'iam', 'logs', 'lambda']) if (labels[0] === name || (labels[1] === name && name !== 's3')) return name;
+  for (const name of ['sqs', 'sns', 'sts', 'iam', 'logs', 'lambda']) if (labels[0] === name || labels[1] === name) return name;
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 // Every service Nimbus serves. Service code is imported on first use, so start-up loads none.
+import { ServiceError } from '../core/errors.js';
 import type { ServiceDefinition } from './types.js';
 
 const MB = 1024 * 1024;
@@ -16,6 +17,9 @@ export const services: ServiceDefinition[] = [
     raw: { pathPrefixes: ['/_aws/lambda-url/', '/_nimbus/lambda/'], hosts: [/\.lambda-url\./] },
     // Invoke payloads: 6 MB as on AWS; inline zips (base64 in JSON) up to the 50 MB direct-upload limit.
     bodyLimit: (op) => (op === 'Invoke' || op === 'InvokeAsync' || op === 'InvokeWithResponseStream' ? 6 * MB : 70 * MB),
+    // Lambda's own wording, with the IAM action name of Invoke, as AWS answers an oversized payload.
+    bodyTooLarge: (limit, op) =>
+      new ServiceError('RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${op === 'Invoke' ? 'InvokeFunction' : op} operation`, { status: 413, fields: { Type: 'User' } }),
     load: () => import('./lambda/index.js'),
   },
   { name: 'logs', signingNames: ['logs'], protocols: ['json'], load: () => import('./logs/index.js') },

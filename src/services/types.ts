@@ -81,6 +81,8 @@ export interface ServiceDefinition {
   protocols: ProtocolName[];
   /** request body limit in bytes for an operation (bodies streamed to a provider are not counted) */
   bodyLimit?(operation: string): number;
+  /** the service's own error for a body over that limit (default: a generic 413) */
+  bodyTooLarge?(limit: number, operation: string): ServiceError;
   /** non-API endpoints routed to the module's handleRaw before API dispatch */
   raw?: { pathPrefixes?: string[]; hosts?: RegExp[] };
   /** providers with work of their own (pollers, queued invocations) start with Nimbus, not on first request */

@@ -95,3 +95,10 @@ test('validation errors use the service wording', async () => {
   assert.match(r.text, /<Code>ValidationError<\/Code>/);
   assert.match(r.text, /1 validation error detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2/);
 });
+
+test('an Invoke payload over 6 MB is Lambda\'s RequestTooLargeException, read no further', async () => {
+  const r = await fetch(nimbus.endpoint + '/2015-03-31/functions/any/invocations', { method: 'POST', headers: { authorization: sigv4('lambda') }, body: Buffer.alloc(6 * 1024 * 1024 + 1, 0x61) });
+  assert.equal(r.status, 413);
+  assert.equal(r.headers.get('x-amzn-errortype'), 'RequestTooLargeException');
+  assert.match(JSON.parse(await r.text()).message ?? '', /Request must be smaller than 6291456 bytes for the InvokeFunction operation/);
+});

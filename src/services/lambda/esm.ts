@@ -90,6 +90,7 @@ export interface FunctionLookup {
 export class EventSourceMappings {
   private readonly runners = new Map<string, Runner>();
   readonly recent = new Map<string, BatchRecord[]>();
+  private readonly lastResults = new Map<string, string>();
 
   constructor(
     readonly deps: ServiceDeps,
@@ -146,6 +147,7 @@ export class EventSourceMappings {
   private remove(uuid: string): void {
     this.db.prepare('DELETE FROM lambda_esm WHERE uuid = ?').run(uuid);
     this.recent.delete(uuid);
+    this.lastResults.delete(uuid);
   }
 
   private validateCommon(input: { BatchSize?: number; MaximumBatchingWindowInSeconds?: number; FilterCriteria?: { Filters?: { Pattern?: string }[] }; FunctionResponseTypes?: string[]; ScalingConfig?: { MaximumConcurrency?: number } }, fifo: boolean): void {
@@ -264,18 +266,14 @@ export class EventSourceMappings {
     if (input.EventSourceArn) rows = rows.filter((r) => r.config.EventSourceArn === input.EventSourceArn);
     if (input.FunctionName) {
       const name = input.FunctionName;
-      rows = rows.filter((r) => r.config.FunctionArn === name || r.config.FunctionArn.split(':')[6] === name.split(':').filter(Boolean).at(name.startsWith('arn:') ? 6 : 0) || r.config.FunctionArn.endsWith(`:function:${name}`));
+      const wanted = functionNameOf(name);
+      rows = rows.filter((r) => r.config.FunctionArn === name || functionNameOf(r.config.FunctionArn) === wanted);
     }
     const start = input.Marker ? Number(Buffer.from(input.Marker, 'base64url').toString()) || 0 : 0;
     const max = input.MaxItems ?? 100;
     const page = rows.slice(start, start + max);
     const next = start + max < rows.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
     return { EventSourceMappings: page.map((r) => present(r.config)), NextMarker: next };
-  }
-
-  /** Mappings of a function, e.g. to refuse or cascade a function's deletion. */
-  uuidsForFunction(accountId: string, region: string, functionArn: string): string[] {
-    return (this.db.prepare('SELECT uuid FROM lambda_esm WHERE account_id = ? AND region = ? AND function_arn = ?').all(accountId, region, functionArn) as { uuid: string }[]).map((r) => r.uuid);
   }
 
   /** The transitional state (Creating, Updating) settles right after the response, as AWS's does within seconds. */
@@ -303,6 +301,9 @@ export class EventSourceMappings {
     list.push(rec);
     if (list.length > RECENT_BATCHES) list.shift();
     this.recent.set(uuid, list);
+    // The stored LastProcessingResult is rewritten only when it changes, not once per batch.
+    if (this.lastResults.get(uuid) === lastResult) return;
+    this.lastResults.set(uuid, lastResult);
     const row = this.db.prepare('SELECT config FROM lambda_esm WHERE uuid = ?').get(uuid) as { config: string } | undefined;
     if (!row) return;
     const config = JSON.parse(row.config);
@@ -329,6 +330,12 @@ export class EventSourceMappings {
       throw e;
     }
   }
+}
+
+/** The function's name from a name, `name:qualifier`, a partial ARN or a full ARN. */
+function functionNameOf(nameOrArn: string): string {
+  const at = nameOrArn.indexOf(':function:');
+  return (at >= 0 ? nameOrArn.slice(at + ':function:'.length) : nameOrArn).split(':')[0];
 }
 
 function rowToStored(row: { uuid: string; account_id: string; region: string; config: string }): Stored {
